@@ -1,0 +1,17 @@
+export { reserveStock } from './middleware/reserve-stock';
+export type { ReserveStockOptions, FromRequest } from './middleware/options';
+export { createStockStore } from './store/redis-store';
+export { stockKeys, type StockKeys } from './store/keys';
+export { ConfigError, type ConfigErrorCode, type SoldOutError, type SoldOutDetails } from './errors';
+export { MAX_KEY_LENGTH } from './validation/input';
+export type {
+  RedisClient,
+  Reservation,
+  ReserveResult,
+  StockEvent,
+  StockEventHandler,
+  StockLoader,
+  StockOperation,
+  StockStore,
+  StockStoreOptions,
+} from './types';

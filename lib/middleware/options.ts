@@ -1,0 +1,85 @@
+import type { Request, Response } from 'express';
+import { ConfigError } from '../errors';
+import { createStockStore } from '../store/redis-store';
+import type { RedisClient, StockEventHandler, StockStore } from '../types';
+import { functionOption } from '../validation/options';
+
+/** A value, or a function of the request that gives it. */
+export type FromRequest<T> = T | ((req: Request) => T | Promise<T>);
+
+/** Options of {@link reserveStock}. */
+export interface ReserveStockOptions {
+  /** The stock store. Give this or `redis`. */
+  store?: StockStore;
+  /** A shop's ioredis client; the middleware then makes its own store with the defaults. */
+  redis?: RedisClient;
+  /** Receives every event of the store made from `redis` (give it to `createStockStore` otherwise). */
+  onEvent?: StockEventHandler;
+  /** The item to reserve: a string, or read from the request. Required. */
+  key: FromRequest<string>;
+  /** Units to reserve: a positive whole number, or read from the request. Default 1. */
+  qty?: FromRequest<number>;
+  /**
+   * Initial stock from the source of truth when Redis has no figure: an
+   * integer >= 0, or -1 for unlimited. An http-error it throws passes through.
+   */
+  loader?: (key: string, req: Request) => number | Promise<number>;
+  /**
+   * Whether the response means the order failed and the units go back.
+   * Default: status >= 400.
+   */
+  releaseWhen?: (statusCode: number, req: Request, res: Response) => boolean;
+}
+
+/** {@link ReserveStockOptions} with every default filled in, checked once. */
+export interface MiddlewareConfig {
+  store: StockStore;
+  readKey: (req: Request) => unknown;
+  readQty: (req: Request) => unknown;
+  loader: ((key: string, req: Request) => number | Promise<number>) | undefined;
+  releaseWhen: (statusCode: number, req: Request, res: Response) => boolean;
+}
+
+const failed = (statusCode: number) => statusCode >= 400;
+
+function reader<T>(value: FromRequest<T> | undefined, name: string, fallback?: T): (req: Request) => unknown {
+  if (typeof value === 'function') return value as (req: Request) => unknown;
+  if (value === undefined && fallback === undefined) {
+    throw new ConfigError('ERR_RESERVE_STOCK_KEY', `option "${name}" is required: a value or a function of the request`);
+  }
+  const constant = value ?? fallback;
+  return () => constant;
+}
+
+function resolveStore(options: ReserveStockOptions): StockStore {
+  const { store, redis, onEvent } = options;
+  if (store && redis) {
+    throw new ConfigError('ERR_RESERVE_STOCK_STORE', 'give either "store" or "redis", not both');
+  }
+  if (store) {
+    if (onEvent) {
+      throw new ConfigError('ERR_RESERVE_STOCK_OPTION', 'option "onEvent" goes to createStockStore when you pass a "store"');
+    }
+    if (typeof store.reserve !== 'function' || typeof store.release !== 'function') {
+      throw new ConfigError('ERR_RESERVE_STOCK_STORE', 'option "store" must be a StockStore (see createStockStore)');
+    }
+    return store;
+  }
+  if (!redis) {
+    throw new ConfigError('ERR_RESERVE_STOCK_STORE', 'option "store" (or "redis") is required');
+  }
+  return createStockStore({ redis, onEvent });
+}
+
+export function resolveMiddlewareOptions(options: ReserveStockOptions): MiddlewareConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('ERR_RESERVE_STOCK_OPTION', 'reserveStock takes an options object');
+  }
+  return {
+    store: resolveStore(options),
+    readKey: reader(options.key, 'key'),
+    readQty: reader(options.qty, 'qty', 1),
+    loader: functionOption(options, 'loader'),
+    releaseWhen: functionOption(options, 'releaseWhen', failed),
+  };
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RedisClient } from '../types';
+import { findLuaDir } from './lua-dir';
+
+/** The scripts, by the name of their file less `-<number of keys>.lua`. */
+export const SCRIPT_FILES = {
+  reserve: 'reserve-1.lua',
+  initAndReserve: 'initAndReserve-1.lua',
+  addStock: 'addStock-1.lua',
+  releaseLock: 'releaseLock-1.lua',
+} as const;
+
+type ScriptName = keyof typeof SCRIPT_FILES;
+
+/** A reply of reserve-1 and initAndReserve-1: `{ code, available, written? }`. */
+export type ReserveReply = [code: number, available: number, written?: number];
+
+/** The scripts as methods, as `bindCommands` defines them on a client. */
+export interface StockCommands {
+  reserve(stockKey: string, qty: number): Promise<ReserveReply>;
+  initAndReserve(stockKey: string, stock: number, ttlSeconds: number, qty: number): Promise<ReserveReply>;
+  addStock(stockKey: string, qty: number): Promise<number | null>;
+  releaseLock(lockKey: string, token: string): Promise<number>;
+}
+
+interface LoadedScript {
+  /** Versioned by content, so two versions of this package can share one client. */
+  command: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
+
+function readScript(dir: string, file: string, seen = new Set<string>()): string {
+  return readFileSync(join(dir, file), 'utf8').replace(INCLUDE, (_line, name: string) => {
+    if (seen.has(name)) return '';
+    seen.add(name);
+    return readScript(dir, `${name}.lua`, seen);
+  });
+}
+
+let loaded: Record<ScriptName, LoadedScript> | undefined;
+
+/** Reads and resolves every script once per process. */
+function loadScripts(): Record<ScriptName, LoadedScript> {
+  if (loaded) return loaded;
+  const dir = findLuaDir();
+  const scripts = {} as Record<ScriptName, LoadedScript>;
+  for (const [name, file] of Object.entries(SCRIPT_FILES) as [ScriptName, string][]) {
+    const lua = readScript(dir, file);
+    const sha = createHash('sha1').update(lua).digest('hex').slice(0, 12);
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+    scripts[name] = { command: `reserveStock:${name}:${sha}`, numberOfKeys, lua };
+  }
+  loaded = scripts;
+  return scripts;
+}
+
+const bound = new WeakMap<RedisClient, StockCommands>();
+
+/**
+ * Defines the scripts on the caller's client (ioredis sends EVALSHA, falls
+ * back to EVAL on NOSCRIPT, on every node of a Cluster) and returns them as
+ * plain methods. Once per client.
+ */
+export function bindCommands(redis: RedisClient): StockCommands {
+  const existing = bound.get(redis);
+  if (existing) return existing;
+  const scripts = loadScripts();
+  const client = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const methods = {} as Record<ScriptName, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of Object.keys(scripts) as ScriptName[]) {
+    const { command, numberOfKeys, lua } = scripts[name];
+    if (typeof client[command] !== 'function') redis.defineCommand(command, { numberOfKeys, lua });
+    methods[name] = (client[command] as (...args: unknown[]) => Promise<unknown>).bind(redis);
+  }
+  const commands = methods as unknown as StockCommands;
+  bound.set(redis, commands);
+  return commands;
+}

@@ -1,0 +1,104 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isHttpError, unavailable } from '../errors';
+import type { InitLock } from '../lock/init-lock';
+import type { ReserveReply, StockCommands } from '../scripts/commands';
+import type { StockLoader } from '../types';
+import { backoffDelay } from '../util/backoff';
+import { withDeadline } from '../util/deadline';
+import { toError } from '../util/events';
+import { isStockFigure } from '../validation/input';
+import type { StockKeys } from './keys';
+import type { RedisCaller } from './redis-caller';
+import type { StoreConfig } from './options';
+
+/** reserve-1's answer for a key that holds no figure. */
+export const NOT_INITIALISED = -3;
+
+/** What the initialiser needs from its store. */
+export interface InitContext {
+  config: StoreConfig;
+  commands: StockCommands;
+  caller: RedisCaller;
+  lock: InitLock;
+  /** One reserve-1 call with the store's deadline and late-reply handling. */
+  reserveOnce(keys: StockKeys, key: string, qty: number): Promise<ReserveReply>;
+}
+
+/**
+ * Reserves against a figure that is missing: one caller across every process
+ * takes the lock, loads the figure and writes it (SET NX) while reserving;
+ * the others wait with backoff, then reserve. Nobody is turned away because
+ * someone else holds the lock; everyone gives up with a 503 after
+ * `initTimeoutMs`.
+ */
+export async function reserveWhenMissing(
+  ctx: InitContext,
+  keys: StockKeys,
+  key: string,
+  qty: number,
+  loader: StockLoader | undefined,
+): Promise<ReserveReply> {
+  if (!loader) throw unavailable(`Stock for ${JSON.stringify(key)} is not initialised and no loader was given`);
+  const deadline = Date.now() + ctx.config.initTimeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    const token = await ctx.caller.run(() => ctx.lock.tryAcquire(keys.lock));
+    if (token !== null) return loadUnderLock(ctx, keys, key, qty, loader, token, deadline);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw unavailable(`Timed out waiting for the stock of ${JSON.stringify(key)} to be initialised`);
+    }
+    await sleep(Math.min(left, backoffDelay(attempt)));
+    const reply = await ctx.reserveOnce(keys, key, qty);
+    if (reply[0] !== NOT_INITIALISED) return reply;
+  }
+}
+
+async function loadUnderLock(
+  ctx: InitContext,
+  keys: StockKeys,
+  key: string,
+  qty: number,
+  loader: StockLoader,
+  token: string,
+  deadline: number,
+): Promise<ReserveReply> {
+  try {
+    // Another holder may have written the figure between our miss and our lock.
+    const again = await ctx.reserveOnce(keys, key, qty);
+    if (again[0] !== NOT_INITIALISED) return again;
+    const stock = await load(ctx, key, loader, Math.max(1, Math.min(ctx.config.loaderTimeoutMs, deadline - Date.now())));
+    const { ttlSeconds } = ctx.config;
+    const reply = await ctx.caller.run(() => ctx.commands.initAndReserve(keys.stock, stock, ttlSeconds, qty));
+    if (reply[2] === 1) ctx.config.emit?.({ type: 'initialised', key, stock });
+    return reply;
+  } finally {
+    // Not awaited by the caller's answer; a failure only delays the next
+    // holder until the lock's TTL.
+    ctx.caller.run(() => ctx.lock.release(keys.lock, token)).catch((error: unknown) => {
+      ctx.config.emit?.({ type: 'error', operation: 'lock', key, error: toError(error) });
+    });
+  }
+}
+
+async function load(ctx: InitContext, key: string, loader: StockLoader, ms: number): Promise<number> {
+  let timeout: Error | undefined;
+  let stock: unknown;
+  try {
+    stock = await withDeadline(
+      Promise.resolve().then(() => loader(key)),
+      ms,
+      () => (timeout = unavailable(`The stock loader did not answer within ${ms} ms`)),
+    );
+  } catch (error) {
+    // The loader's own http-error (say a 404 for an unknown product) is the answer.
+    if (error !== timeout && isHttpError(error)) throw error;
+    ctx.config.emit?.({ type: 'error', operation: 'load', key, error: toError(error) });
+    throw error === timeout ? error : unavailable('The stock loader failed', error);
+  }
+  if (!isStockFigure(stock)) {
+    const error = unavailable(`The stock loader returned ${String(stock)}, not a whole number >= -1`);
+    ctx.config.emit?.({ type: 'error', operation: 'load', key, error });
+    throw error;
+  }
+  return stock;
+}

@@ -1,0 +1,48 @@
+import { ConfigError } from '../errors';
+import type { RedisClient, StockEventHandler, StockStoreOptions } from '../types';
+import { safeEmitter } from '../util/events';
+import { functionOption, intOption } from '../validation/options';
+
+/** {@link StockStoreOptions} with every default filled in, checked once. */
+export interface StoreConfig {
+  redis: RedisClient;
+  prefix: string;
+  ttlSeconds: number;
+  timeoutMs: number;
+  loaderTimeoutMs: number;
+  lockTtlMs: number;
+  initTimeoutMs: number;
+  emit: StockEventHandler | undefined;
+}
+
+const HOUR = 3600;
+const DAY_MS = 86_400_000;
+
+export function resolveStoreOptions(options: StockStoreOptions): StoreConfig {
+  const redis = (options as Partial<StockStoreOptions> | undefined)?.redis;
+  if (!redis || typeof redis.defineCommand !== 'function' || typeof redis.status !== 'string') {
+    throw new ConfigError('ERR_RESERVE_STOCK_STORE', 'option "redis" must be an ioredis client (Redis or Cluster)');
+  }
+  const prefix = options.prefix ?? 'stock:';
+  if (typeof prefix !== 'string') {
+    throw new ConfigError('ERR_RESERVE_STOCK_OPTION', 'option "prefix" must be a string');
+  }
+  const loaderTimeoutMs = intOption(options, 'loaderTimeoutMs', 2000, 1, DAY_MS);
+  const lockTtlMs = intOption(options, 'lockTtlMs', Math.max(5000, loaderTimeoutMs + 1000), 1, DAY_MS);
+  if (lockTtlMs <= loaderTimeoutMs) {
+    throw new ConfigError(
+      'ERR_RESERVE_STOCK_OPTION',
+      `option "lockTtlMs" (${lockTtlMs}) must exceed "loaderTimeoutMs" (${loaderTimeoutMs}), or the lock could expire while its holder still loads`,
+    );
+  }
+  return {
+    redis,
+    prefix,
+    ttlSeconds: intOption(options, 'ttlSeconds', HOUR, 0),
+    timeoutMs: intOption(options, 'timeoutMs', 2000, 1, DAY_MS),
+    loaderTimeoutMs,
+    lockTtlMs,
+    initTimeoutMs: intOption(options, 'initTimeoutMs', lockTtlMs + 1000, 1, DAY_MS),
+    emit: safeEmitter(functionOption<StockEventHandler>(options, 'onEvent')),
+  };
+}

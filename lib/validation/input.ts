@@ -1,0 +1,33 @@
+import { badInput } from '../errors';
+
+/** Longest key accepted, in UTF-16 code units: a sku, not a document. */
+export const MAX_KEY_LENGTH = 512;
+
+/** Throws a 400 unless `key` is a non-empty string of at most MAX_KEY_LENGTH. */
+export function assertKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw badInput('The stock key must be a non-empty string');
+  }
+  if (key.length > MAX_KEY_LENGTH) {
+    throw badInput(`The stock key must be at most ${MAX_KEY_LENGTH} characters`);
+  }
+}
+
+/** Throws a 400 unless `qty` is a positive safe integer. */
+export function assertQuantity(qty: unknown): asserts qty is number {
+  if (typeof qty !== 'number' || !Number.isSafeInteger(qty) || qty <= 0) {
+    throw badInput('The quantity must be a positive whole number');
+  }
+}
+
+/** True for a stock figure: an integer >= 0, or -1 for unlimited. */
+export function isStockFigure(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= -1;
+}
+
+/** Throws a 400 unless `qty` is a stock figure (see {@link isStockFigure}). */
+export function assertStockFigure(qty: unknown): asserts qty is number {
+  if (!isStockFigure(qty)) {
+    throw badInput('The stock must be a whole number >= 0, or -1 for unlimited');
+  }
+}
