@@ -15,13 +15,39 @@ export function badInput(message: string, cause?: unknown): HttpError<400> {
   return createError(400, message, { code: 'ERR_RESERVE_STOCK_INPUT', cause });
 }
 
+/**
+ * The 409 of a sold-out reservation. In a flash sale most answers are this
+ * one, and it is an expected outcome, not a fault: a stack trace would say
+ * nothing, and createError's per-error prototype surgery would cost more than
+ * the Redis round trip. So this class is built like a plain object, and
+ * chained once to http-errors' own Conflict so that `instanceof` and
+ * `isHttpError` still hold.
+ */
+class SoldOut extends Error implements SoldOutDetails {
+  readonly status = 409;
+  readonly statusCode = 409;
+  readonly expose = true;
+  readonly code = 'ERR_RESERVE_STOCK_SOLD_OUT';
+
+  constructor(
+    readonly key: string,
+    readonly requested: number,
+    readonly available: number,
+  ) {
+    super(`Not enough stock for ${JSON.stringify(key)}`);
+  }
+}
+Object.setPrototypeOf(SoldOut.prototype, createError.Conflict.prototype);
+Object.defineProperty(SoldOut.prototype, 'name', { value: 'ConflictError' });
+
 export function soldOut(key: string, requested: number, available: number): SoldOutError {
-  return createError(409, `Not enough stock for ${JSON.stringify(key)}`, {
-    code: 'ERR_RESERVE_STOCK_SOLD_OUT',
-    key,
-    requested,
-    available,
-  }) as SoldOutError;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new SoldOut(key, requested, available) as unknown as SoldOutError;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** A 503: Redis or the loader could not answer in time; nothing was reserved. */
