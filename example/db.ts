@@ -1,0 +1,31 @@
+import { Sequelize } from 'sequelize';
+import { defineModels, type OrderModel, type ProductModel } from './models';
+import { seedProducts } from './seed';
+
+export interface Database {
+  sequelize: Sequelize;
+  Product: ProductModel;
+  Order: OrderModel;
+}
+
+export interface DatabaseOptions {
+  pool?: { max: number };
+}
+
+/** Opens a pool on `url` (mysql://user:pass@host:port/db) and defines the models. No query is sent yet. */
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const sequelize = new Sequelize(url, {
+    dialect: 'mysql',
+    logging: false,
+    pool: { max: options.pool?.max ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
+  });
+  return { sequelize, ...defineModels(sequelize) };
+}
+
+/** Creates the tables that are missing (never alters or drops) and seeds an empty shop. */
+export async function prepareDatabase(db: Database): Promise<void> {
+  await db.sequelize.authenticate();
+  await db.Product.sync();
+  await db.Order.sync();
+  await seedProducts(db.Product);
+}

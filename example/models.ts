@@ -1,0 +1,59 @@
+import {
+  DataTypes,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Model,
+  type ModelStatic,
+  type Sequelize,
+} from 'sequelize';
+
+/** Stock -1 means unlimited (a download, a service). */
+export const UNLIMITED = -1;
+
+export interface ProductRow extends Model<InferAttributes<ProductRow>, InferCreationAttributes<ProductRow>> {
+  id: CreationOptional<number>;
+  sku: string;
+  name: string;
+  stock: number;
+}
+
+export type OrderStatus = 'pending' | 'paid';
+
+export interface OrderRow extends Model<InferAttributes<OrderRow>, InferCreationAttributes<OrderRow>> {
+  id: CreationOptional<number>;
+  sku: string;
+  qty: number;
+  status: OrderStatus;
+  createdAt: CreationOptional<Date>;
+}
+
+export type ProductModel = ModelStatic<ProductRow>;
+export type OrderModel = ModelStatic<OrderRow>;
+
+// sequelize.define rather than Model classes: a class can be bound to one
+// Sequelize instance only, and tests and the benchmark open several.
+export function defineModels(sequelize: Sequelize): { Product: ProductModel; Order: OrderModel } {
+  const Product = sequelize.define<ProductRow>(
+    'Product',
+    {
+      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+      sku: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      name: { type: DataTypes.STRING(200), allowNull: false },
+      stock: { type: DataTypes.INTEGER, allowNull: false },
+    },
+    { tableName: 'products', timestamps: false },
+  );
+  const Order = sequelize.define<OrderRow>(
+    'Order',
+    {
+      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+      sku: { type: DataTypes.STRING(64), allowNull: false },
+      qty: { type: DataTypes.INTEGER, allowNull: false },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      createdAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    { tableName: 'orders', timestamps: true, updatedAt: false, indexes: [{ fields: ['sku'] }] },
+  );
+  return { Product, Order };
+}
