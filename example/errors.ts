@@ -1,0 +1,36 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import createError, { isHttpError } from 'http-errors';
+import { STATUS_CODES } from 'node:http';
+
+/** The one shape of every error answer. */
+export interface ErrorBody {
+  error: { status: number; message: string };
+}
+
+function statusOf(error: unknown): number {
+  const status = isHttpError(error) ? error.status : undefined;
+  return status !== undefined && status >= 400 && status <= 599 ? status : 500;
+}
+
+/** Any path no route serves. */
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(createError(404, `Cannot ${req.method} ${req.path}`));
+};
+
+/**
+ * Turns every error, the library's and express.json()'s included, into
+ * `{ error: { status, message } }`. Only messages meant for clients are
+ * shown (http-errors' `expose`, false for 5xx); the rest is logged here
+ * and never sent, stack traces included.
+ */
+export const jsonErrors: ErrorRequestHandler = (error, _req, res, next) => {
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
+  const status = statusOf(error);
+  if (status >= 500) console.error(error);
+  const message = isHttpError(error) && error.expose ? error.message : (STATUS_CODES[status] ?? 'Error');
+  const body: ErrorBody = { error: { status, message } };
+  res.status(status).json(body);
+};

@@ -1,0 +1,46 @@
+import { Router } from 'express';
+import createError from 'http-errors';
+import { UniqueConstraintError } from 'sequelize';
+import type { StockStore } from '../../lib';
+import type { Database } from '../db';
+import { restockInDatabase } from '../inventory';
+import type { ProductRow } from '../models';
+import { parseProduct, parseRestock, parseSku } from '../validate';
+
+function productView({ sku, name, stock }: ProductRow) {
+  return { sku, name, stock };
+}
+
+/** Catalogue routes. `stock` is the database's figure, `available` what Redis holds (null: not loaded). */
+export function productRoutes(db: Database, store: StockStore): Router {
+  const router = Router();
+
+  router.post('/products', async (req, res) => {
+    const body = parseProduct(req.body);
+    try {
+      res.status(201).json(productView(await db.Product.create(body)));
+    } catch (error) {
+      if (error instanceof UniqueConstraintError) throw createError(409, `Product ${JSON.stringify(body.sku)} already exists`);
+      throw error;
+    }
+  });
+
+  router.get('/products/:sku', async (req, res) => {
+    const sku = parseSku(req.params.sku);
+    const product = await db.Product.findOne({ where: { sku } });
+    if (!product) throw createError(404, `Unknown product ${JSON.stringify(sku)}`);
+    res.json({ ...productView(product), available: await store.getStock(sku) });
+  });
+
+  // Database first, then Redis: until addStock lands, Redis under-states
+  // (a buyer may be turned away), never over-states. A figure not loaded
+  // yet is left alone: the loader will read the new stock.
+  router.post('/products/:sku/restock', async (req, res) => {
+    const sku = parseSku(req.params.sku);
+    const { qty } = parseRestock(req.body);
+    const product = await restockInDatabase(db, sku, qty);
+    res.json({ ...productView(product), available: await store.addStock(sku, qty) });
+  });
+
+  return router;
+}
