@@ -1,0 +1,56 @@
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createApp } from './app';
+import { config } from './config';
+import { createDatabase, prepareDatabase } from './db';
+
+/** Runs the example shop until SIGINT or SIGTERM. */
+async function main(): Promise<void> {
+  const db = createDatabase(config.databaseUrl);
+  try {
+    await prepareDatabase(db);
+  } catch (error) {
+    throw new Error(`Cannot use the database at DATABASE_URL=${config.databaseUrl}: ${(error as Error).message}`);
+  }
+  // Fail fast at start rather than queueing commands for a Redis that is not there.
+  const redis = new Redis(config.redisUrl, { lazyConnect: true });
+  try {
+    await redis.connect();
+  } catch (error) {
+    await db.sequelize.close();
+    throw new Error(`Cannot reach Redis at REDIS_URL=${config.redisUrl}: ${(error as Error).message}`);
+  }
+  const { app } = createApp({ db, redis });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { address, port } = server.address() as AddressInfo;
+  console.log(`reserve-stock example listening on http://${address}:${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: closing the server, Redis and the database pool`);
+    // close() waits for requests in progress; idle keep-alive sockets are closed for it.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await redis.quit();
+    await db.sequelize.close();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      stop(signal).catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      });
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message ?? error);
+  process.exit(1);
+});
