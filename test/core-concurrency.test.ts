@@ -1,0 +1,322 @@
+/**
+ * Overselling under concurrency, and the initialisation lock: one loader call
+ * across connections and processes, a dead holder, compare-and-delete.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import request from 'supertest';
+import { createStockStore, reserveStock, stockKeys, type ReserveResult, type StockStore } from '../lib';
+import { express, jsonErrors, listen } from './helpers/app';
+import { EventLog } from './helpers/events';
+import { REDIS_URL, useSharedRedis } from './helpers/redis';
+import { sleep, waitFor } from './helpers/wait';
+
+const shared = useSharedRedis('core-conc');
+
+/** Reads the figure in a tight loop until stopped; returns the lowest value seen. */
+function watchMinimum(read: () => Promise<string | null>): { stop(): Promise<number> } {
+  let running = true;
+  let min = Infinity;
+  const loop = (async () => {
+    while (running) {
+      const raw = await read();
+      if (raw !== null) min = Math.min(min, Number(raw));
+      await sleep(1);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return min;
+    },
+  };
+}
+
+function tally(results: ReserveResult[]) {
+  return {
+    reserved: results.filter((r) => r.status === 'reserved').length,
+    insufficient: results.filter((r) => r.status === 'insufficient').length,
+    unlimited: results.filter((r) => r.status === 'unlimited').length,
+  };
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('core: concurrency', function () {
+  this.timeout(60_000);
+
+  describe('100 in stock, 1,000 concurrent buyers', () => {
+    it('store.reserve: exactly 100 reserved, 900 insufficient, stock 0 and never negative', async () => {
+      const prefix = shared.prefix();
+      const store = createStockStore({ redis: shared.redis, prefix });
+      const { stock } = stockKeys(prefix, 'sku-1');
+      await store.setStock('sku-1', 100);
+      const watcher = watchMinimum(() => shared.redis.get(stock));
+
+      const results = await Promise.all(range(1000).map(() => store.reserve('sku-1', 1)));
+      const min = await watcher.stop();
+
+      expect(tally(results)).to.deep.equal({ reserved: 100, insufficient: 900, unlimited: 0 });
+      const remaining = results.flatMap((r) => (r.status === 'reserved' ? [r.remaining] : []));
+      expect(remaining.sort((a, b) => a - b)).to.deep.equal(range(100));
+      for (const r of results) if (r.status === 'insufficient') expect(r.available).to.equal(0);
+      expect(await store.getStock('sku-1')).to.equal(0);
+      expect(min).to.be.at.least(0);
+    });
+
+    it('over HTTP: exactly 100 x 201, 900 x 409 with key/requested/available, stock ends at 0', async () => {
+      const prefix = shared.prefix();
+      const store = createStockStore({ redis: shared.redis, prefix });
+      const { stock } = stockKeys(prefix, 'sku-http');
+      await store.setStock('sku-http', 100);
+
+      const app = express();
+      app.post('/order', reserveStock({ store, key: 'sku-http', qty: 1 }), (req, res) => {
+        res.status(201).json({ remaining: req.reservation?.remaining });
+      });
+      app.use(jsonErrors);
+      const http = await listen(app);
+      try {
+        const watcher = watchMinimum(() => shared.redis.get(stock));
+        const responses = await Promise.all(range(1000).map(() => request(http.url).post('/order')));
+        const min = await watcher.stop();
+
+        const ok = responses.filter((r) => r.status === 201);
+        const soldOut = responses.filter((r) => r.status === 409);
+        expect(ok.length, 'successes').to.equal(100);
+        expect(soldOut.length, 'sold out').to.equal(900);
+        expect(ok.map((r) => r.body.remaining as number).sort((a, b) => a - b)).to.deep.equal(range(100));
+        for (const r of soldOut) {
+          expect(r.body).to.include({
+            status: 409,
+            code: 'ERR_RESERVE_STOCK_SOLD_OUT',
+            key: 'sku-http',
+            requested: 1,
+            available: 0,
+          });
+        }
+        // 2xx without commit keeps the units: nothing comes back.
+        await sleep(200);
+        expect(await store.getStock('sku-http')).to.equal(0);
+        expect(min).to.be.at.least(0);
+      } finally {
+        await http.close();
+      }
+    });
+
+    it('mixed quantities never oversell: units deducted equal units granted', async () => {
+      const prefix = shared.prefix();
+      const store = createStockStore({ redis: shared.redis, prefix });
+      await store.setStock('mix', 100);
+      const qtys = range(400).map((i) => (i % 3) + 1);
+      const results = await Promise.all(qtys.map((q) => store.reserve('mix', q)));
+      const granted = results.reduce((sum, r, i) => sum + (r.status === 'reserved' ? (qtys[i] as number) : 0), 0);
+      const left = (await store.getStock('mix')) as number;
+      expect(left).to.be.at.least(0);
+      expect(granted + left).to.equal(100);
+      // Whatever is left is smaller than every refused request, or 0.
+      for (const [i, r] of results.entries()) {
+        if (r.status === 'insufficient') expect(r.available).to.be.below(qtys[i] as number);
+      }
+      expect(left).to.be.below(3);
+    });
+  });
+
+  describe('initialisation: the loader runs exactly once', () => {
+    it('300 concurrent reservations on three connections plus 300 from a second process', async () => {
+      const prefix = shared.prefix();
+      const key = 'cold-sku';
+      const counterKey = `${prefix}loader-calls`;
+      const STOCK = 450;
+      const LOADER_DELAY_MS = 300;
+
+      // The second process: connects, says "ready", waits for "go".
+      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'core-reserver.ts')], {
+        cwd: join(__dirname, '..'),
+        env: {
+          ...process.env,
+          REDIS_URL,
+          PREFIX: prefix,
+          KEY: key,
+          COUNT: '300',
+          COUNTER_KEY: counterKey,
+          LOADER_STOCK: String(STOCK),
+          LOADER_DELAY_MS: String(LOADER_DELAY_MS),
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        await waitFor(() => stdout.includes('ready\n') || child.exitCode !== null, 'the second process to be ready', 30_000);
+        expect(stdout, stderr).to.include('ready\n');
+
+        let localLoaderCalls = 0;
+        const loader = async () => {
+          localLoaderCalls++;
+          await shared.redis.incr(counterKey);
+          await sleep(LOADER_DELAY_MS);
+          return STOCK;
+        };
+        const clients = [shared.client(), shared.client(), shared.client()];
+        const stores: StockStore[] = clients.map((redis) => createStockStore({ redis, prefix }));
+        await Promise.all(clients.map((c) => c.ping()));
+
+        child.stdin.write('go\n');
+        const settled = await Promise.allSettled(
+          range(300).map((i) => (stores[i % 3] as StockStore).reserve(key, 1, loader)),
+        );
+        const code = await exited;
+        expect(code, stderr).to.equal(0);
+
+        const rejected = settled.filter((s) => s.status === 'rejected');
+        expect(rejected.map((s) => String((s as PromiseRejectedResult).reason))).to.deep.equal([]);
+        const local = tally(settled.map((s) => (s as PromiseFulfilledResult<ReserveResult>).value));
+        const remote = JSON.parse(stdout.slice(stdout.indexOf('ready\n') + 6).trim()) as {
+          reserved: number;
+          insufficient: number;
+          unlimited: number;
+          errors: string[];
+        };
+        expect(remote.errors).to.deep.equal([]);
+
+        expect(await shared.redis.get(counterKey), 'loader calls across both processes').to.equal('1');
+        expect(local.reserved + local.insufficient, 'in-process answers').to.equal(300);
+        expect(remote.reserved + remote.insufficient, 'second-process answers').to.equal(300);
+        expect(local.reserved + remote.reserved, 'successes').to.equal(STOCK);
+        expect(local.insufficient + remote.insufficient, 'sold out').to.equal(600 - STOCK);
+        expect(await stores[0]?.getStock(key), 'stock left').to.equal(0);
+        expect(localLoaderCalls).to.be.at.most(1);
+        expect(await shared.redis.exists(stockKeys(prefix, key).lock), 'lock left behind').to.equal(0);
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    });
+
+    it('300 concurrent requests over HTTP on an uninitialised key: one loader call, units deducted == successes', async () => {
+      const prefix = shared.prefix();
+      const log = new EventLog();
+      const store = createStockStore({ redis: shared.client(), prefix, onEvent: log.onEvent });
+      let loaderCalls = 0;
+      const app = express();
+      app.use(express.json());
+      app.post(
+        '/order',
+        reserveStock({
+          store,
+          key: (req) => req.body.sku,
+          qty: (req) => req.body.qty,
+          loader: async (key, req) => {
+            loaderCalls++;
+            expect(req.body.sku).to.equal(key);
+            await sleep(100);
+            return 500;
+          },
+        }),
+        (req, res) => {
+          res.status(201).json({ qty: req.reservation?.qty });
+        },
+      );
+      app.use(jsonErrors);
+      const http = await listen(app);
+      try {
+        const qtys = range(300).map((i) => (i % 4) + 1); // 750 units asked, 500 there
+        const responses = await Promise.all(
+          qtys.map((qty) => request(http.url).post('/order').send({ sku: 'cold', qty })),
+        );
+        expect(loaderCalls).to.equal(1);
+        expect(responses.every((r) => r.status === 201 || r.status === 409), JSON.stringify(responses.map((r) => r.status))).to
+          .equal(true);
+        const granted = responses.reduce((sum, r) => sum + (r.status === 201 ? (r.body.qty as number) : 0), 0);
+        const left = (await store.getStock('cold')) as number;
+        expect(granted + left).to.equal(500);
+        expect(left).to.be.at.least(0);
+        expect(log.of('initialised')).to.deep.equal([{ type: 'initialised', key: 'cold', stock: 500 }]);
+      } finally {
+        await http.close();
+      }
+    });
+  });
+
+  describe('initialisation lock', () => {
+    it('a holder that died: callers wait, and one initialises after the lock expires', async () => {
+      const prefix = shared.prefix();
+      const { lock } = stockKeys(prefix, 'orphan');
+      const store = createStockStore({ redis: shared.redis, prefix, loaderTimeoutMs: 1000, lockTtlMs: 3000 });
+      const LOCK_TTL = 800;
+      const lockedAt = Date.now();
+      expect(await shared.redis.set(lock, 'dead-holder', 'PX', LOCK_TTL, 'NX')).to.equal('OK');
+
+      const loaderCalledAt: number[] = [];
+      const loader = () => {
+        loaderCalledAt.push(Date.now());
+        return 20;
+      };
+      const results = await Promise.all(range(10).map(() => store.reserve('orphan', 1, loader)));
+
+      expect(tally(results)).to.deep.equal({ reserved: 10, insufficient: 0, unlimited: 0 });
+      expect(loaderCalledAt).to.have.length(1);
+      // Nobody loaded while the dead holder's lock stood.
+      expect((loaderCalledAt[0] as number) - lockedAt).to.be.at.least(LOCK_TTL - 50);
+      expect(await store.getStock('orphan')).to.equal(10);
+      await waitFor(async () => (await shared.redis.exists(lock)) === 0, 'the new holder to free the lock');
+    });
+
+    it('a waiter gives up with 503 after initTimeoutMs and never deletes a lock it does not own', async () => {
+      const prefix = shared.prefix();
+      const { lock, stock } = stockKeys(prefix, 'stuck');
+      const store = createStockStore({ redis: shared.redis, prefix, initTimeoutMs: 400 });
+      await shared.redis.set(lock, 'someone-else', 'PX', 60_000);
+      let loaderCalls = 0;
+      const started = Date.now();
+      const settled = await Promise.allSettled(range(5).map(() => store.reserve('stuck', 1, () => ++loaderCalls)));
+      const elapsed = Date.now() - started;
+
+      for (const s of settled) {
+        expect(s.status).to.equal('rejected');
+        expect((s as PromiseRejectedResult).reason).to.include({ status: 503, code: 'ERR_RESERVE_STOCK_UNAVAILABLE' });
+      }
+      expect(elapsed).to.be.below(400 + 2000 + 1500);
+      expect(loaderCalls).to.equal(0);
+      expect(await shared.redis.get(lock)).to.equal('someone-else');
+      expect(await shared.redis.pttl(lock)).to.be.above(50_000);
+      expect(await shared.redis.exists(stock)).to.equal(0);
+    });
+
+    it('a holder whose lock was taken over frees nothing on the way out (compare-and-delete)', async () => {
+      const prefix = shared.prefix();
+      const { lock } = stockKeys(prefix, 'taken-over');
+      const store = createStockStore({ redis: shared.redis, prefix });
+      const loader = async () => {
+        // Our lock "expires" and another caller takes it while we load.
+        expect(await shared.redis.get(lock)).to.be.a('string').with.length(32);
+        await shared.redis.set(lock, 'new-owner', 'PX', 60_000);
+        return 5;
+      };
+      const result = await store.reserve('taken-over', 2, loader);
+      expect(result).to.deep.equal({ status: 'reserved', remaining: 3 });
+      await sleep(200); // the lock release runs after the answer
+      expect(await shared.redis.get(lock)).to.equal('new-owner');
+    });
+
+    it('the owner frees its own lock once the figure is written', async () => {
+      const prefix = shared.prefix();
+      const { lock } = stockKeys(prefix, 'own');
+      const store = createStockStore({ redis: shared.redis, prefix });
+      let tokenDuringLoad: string | null = null;
+      const result = await store.reserve('own', 1, async () => {
+        tokenDuringLoad = await shared.redis.get(lock);
+        expect(await shared.redis.pttl(lock)).to.be.within(1, 5000);
+        return 3;
+      });
+      expect(result).to.deep.equal({ status: 'reserved', remaining: 2 });
+      expect(tokenDuringLoad).to.match(/^[0-9a-f]{32}$/);
+      await waitFor(async () => (await shared.redis.exists(lock)) === 0, 'the owner to free its lock');
+    });
+  });
+});
