@@ -1,8 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import type { StockEvent } from '../lib';
 import { createApp } from './app';
 import { config } from './config';
 import { createDatabase, prepareDatabase } from './db';
+
+/** The library's failures (Redis or the loader down: the 503s) belong in the log. */
+function logFailures(event: StockEvent): void {
+  if (event.type === 'error') console.error(`reserve-stock ${event.operation} ${event.key ?? ''}: ${event.error.message}`);
+}
 
 /** Runs the example shop until SIGINT or SIGTERM. */
 async function main(): Promise<void> {
@@ -20,7 +26,7 @@ async function main(): Promise<void> {
     await db.sequelize.close();
     throw new Error(`Cannot reach Redis at REDIS_URL=${config.redisUrl}: ${(error as Error).message}`);
   }
-  const { app } = createApp({ db, redis });
+  const { app } = createApp({ db, redis, onEvent: logFailures });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -34,7 +34,8 @@ export function productRoutes(db: Database, store: StockStore): Router {
 
   // Database first, then Redis: until addStock lands, Redis under-states
   // (a buyer may be turned away), never over-states. A figure not loaded
-  // yet is left alone: the loader will read the new stock.
+  // yet is left alone: the loader will read the new stock. Should Redis fail
+  // after the commit, the answer is a 503 though the database has the units.
   router.post('/products/:sku/restock', async (req, res) => {
     const sku = parseSku(req.params.sku);
     const { qty } = parseRestock(req.body);
