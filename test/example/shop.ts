@@ -1,0 +1,119 @@
+/**
+ * A private instance of the example shop for one test file: its own Redis
+ * key prefix, its own skus, all removed again by `close()`. It runs against
+ * the real MariaDB and Redis of DATABASE_URL and REDIS_URL.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { stockKeys, type StockEvent, type StockStore } from '../../lib';
+import { createApp } from '../../example/app';
+import { readConfig } from '../../example/config';
+import { createDatabase, prepareDatabase, type Database } from '../../example/db';
+import type { OrderStats } from '../../example/routes/orders';
+
+export interface Shop {
+  url: string;
+  db: Database;
+  redis: Redis;
+  store: StockStore;
+  stats: OrderStats;
+  prefix: string;
+  events: StockEvent[];
+  /** A fresh sku, removed with its orders and Redis key on close. */
+  sku(label?: string): string;
+  close(): Promise<void>;
+}
+
+const suffix = () => randomBytes(4).toString('hex');
+
+// SCAN, not KEYS: the Redis is shared and KEYS blocks it.
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+export async function openShop(): Promise<Shop> {
+  const { databaseUrl, redisUrl } = readConfig();
+  const db = createDatabase(databaseUrl, { pool: { max: 10 } });
+  await prepareDatabase(db);
+  const redis = new Redis(redisUrl);
+  const prefix = `test:example:${suffix()}:`;
+  const events: StockEvent[] = [];
+  const { app, store, stats } = createApp({ db, redis, prefix, onEvent: (event) => events.push(event) });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', 1024, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  const skus: string[] = [];
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    db,
+    redis,
+    store,
+    stats,
+    prefix,
+    events,
+    sku(label = 'item') {
+      const sku = `t-${label}-${suffix()}`;
+      skus.push(sku);
+      return sku;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.Order.destroy({ where: { sku: skus } });
+      await db.Product.destroy({ where: { sku: skus } });
+      await deleteKeys(redis, `${prefix}*`);
+      await redis.quit();
+      await db.sequelize.close();
+    },
+  };
+}
+
+/** Creates a product through the API. */
+export async function addProduct(shop: Shop, stock: number, label?: string): Promise<string> {
+  const sku = shop.sku(label);
+  await request(shop.url).post('/products').send({ sku, name: `Test ${sku}`, stock }).expect(201);
+  return sku;
+}
+
+export function order(shop: Shop, sku: string, qty = 1, payment = 'card'): request.Test {
+  return request(shop.url).post('/orders').send({ sku, qty, payment });
+}
+
+/** The figures of one product where they live. */
+export async function figures(shop: Shop, sku: string): Promise<{ dbStock: number; redis: number | null; unitsOrdered: number; orders: number }> {
+  const product = await shop.db.Product.findOne({ where: { sku } });
+  const unitsOrdered = ((await shop.db.Order.sum('qty', { where: { sku } })) as number | null) ?? 0;
+  return {
+    dbStock: product ? product.stock : NaN,
+    redis: await shop.store.getStock(sku),
+    unitsOrdered,
+    orders: await shop.db.Order.count({ where: { sku } }),
+  };
+}
+
+/** The raw Redis key of a sku's figure, to delete it behind the app's back. */
+export function stockKey(shop: Shop, sku: string): string {
+  return stockKeys(shop.prefix, sku).stock;
+}
+
+/** Runs `tasks` with at most `limit` at a time; results in order. */
+export async function inParallel<T>(count: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+  return results;
+}
