@@ -106,6 +106,41 @@ describe('core: concurrency', function () {
       }
     });
 
+    it('over HTTP with every other handler failing: units kept == orders placed, each failure given back once', async () => {
+      const prefix = shared.prefix();
+      const log = new EventLog();
+      const store = createStockStore({ redis: shared.redis, prefix, onEvent: log.onEvent });
+      const { stock } = stockKeys(prefix, 'flaky');
+      await store.setStock('flaky', 100);
+      const app = express();
+      app.post('/order', reserveStock({ store, key: 'flaky' }), (req, res) => {
+        if (req.get('x-fail') === 'yes') res.status(500).json({ failed: true });
+        else res.status(201).json({ ok: true });
+      });
+      app.use(jsonErrors);
+      const http = await listen(app);
+      try {
+        const watcher = watchMinimum(() => shared.redis.get(stock));
+        const responses = await Promise.all(
+          range(1000).map((i) => request(http.url).post('/order').set('x-fail', i % 2 ? 'yes' : 'no')),
+        );
+        const placed = responses.filter((r) => r.status === 201).length;
+        const failed = responses.filter((r) => r.status === 500).length;
+        const soldOut = responses.filter((r) => r.status === 409).length;
+        expect(placed + failed + soldOut).to.equal(1000);
+        await waitFor(() => log.count('released') === failed, `${failed} give-backs`, 10_000);
+        await sleep(200);
+        const min = await watcher.stop();
+        expect(log.count('released')).to.equal(failed);
+        expect(log.count('reserved')).to.equal(placed + failed);
+        expect(await store.getStock('flaky')).to.equal(100 - placed);
+        expect(placed).to.be.at.most(100);
+        expect(min).to.be.at.least(0);
+      } finally {
+        await http.close();
+      }
+    });
+
     it('mixed quantities never oversell: units deducted equal units granted', async () => {
       const prefix = shared.prefix();
       const store = createStockStore({ redis: shared.redis, prefix });

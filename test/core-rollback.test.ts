@@ -132,6 +132,13 @@ describe('core: rollback, exactly once', () => {
       await expectReleasedOnce(s);
     });
 
+    it('when the handler calls next() and nothing else answers (Express 404)', async () => {
+      const s = await shop((_req, _res, next) => next());
+      const res = await request(s.url).post('/order');
+      expect(res.status).to.equal(404);
+      await expectReleasedOnce(s);
+    });
+
     it('once when the handler calls release() and then errors', async () => {
       const s = await shop(async (req) => {
         await req.reservation?.release();

@@ -2,19 +2,24 @@
  * A private redis-server for tests that stop, restart, pause or flush Redis:
  * never do those to the shared server at REDIS_URL.
  *
- * Each instance is a child process on a loopback port, with no persistence,
- * that the test starts itself and must stop in `after`. Instances still
- * running when the process exits are killed.
+ * Each instance is a child process on a loopback port, with no automatic
+ * persistence, that the test starts itself and must stop in `after`.
+ * Instances still running when the process exits are killed. Each has its
+ * own working folder (`dir`): send SAVE before `restart()` to keep the data
+ * across it (the server loads dump.rdb from there at start).
  *
  * @example
  * let server: RedisServer;
  * before(async () => { server = await RedisServer.start(); });
- * after(async () => { await server.stop(); });
- * // server.url, server.port, await server.restart(), await server.kill()
+ * after(async () => { await server.dispose(); });
+ * // server.url, server.port, await server.stop(), await server.start(),
+ * // await server.restart(), await server.kill()
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RedisServerOptions {
@@ -30,9 +35,11 @@ export interface RedisServerOptions {
 
 const HOST = '127.0.0.1';
 const running = new Set<ChildProcess>();
+const dirs = new Set<string>();
 
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A TCP port that was free on the loopback interface a moment ago. */
@@ -85,11 +92,16 @@ export async function pings(port: number, timeoutMs = 1000): Promise<boolean> {
 export class RedisServer {
   private child: ChildProcess | undefined;
   private output = '';
+  /** The server's working folder (dump.rdb), kept across restarts. */
+  readonly dir: string;
 
   private constructor(
     readonly port: number,
     private readonly options: RedisServerOptions,
-  ) {}
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), `redis-test-${port}-`));
+    dirs.add(this.dir);
+  }
 
   /** Starts a server and resolves once it answers PING. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -100,6 +112,7 @@ export class RedisServer {
         await server.launch();
         return server;
       } catch (error) {
+        server.removeDir();
         if (options.port !== undefined || attempt >= 4) throw error;
       }
     }
@@ -131,7 +144,7 @@ export class RedisServer {
       '--save', '',
       '--appendonly', 'no',
       '--daemonize', 'no',
-      '--dir', tmpdir(),
+      '--dir', this.dir,
       ...(this.options.args ?? []),
     ];
     this.output = '';
@@ -185,6 +198,17 @@ export class RedisServer {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
+  }
+
+  private removeDir(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+    dirs.delete(this.dir);
+  }
+
+  /** Stops the server for good and removes its working folder. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    this.removeDir();
   }
 
   /** Starts a stopped server again on the same port (an empty data set). */
