@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
@@ -24,7 +24,8 @@ describe('the published package', function () {
     project = mkdtempSync(join(tmpdir(), 'reserve-stock-consumer-'));
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
     cpSync(fixtures, project, { recursive: true });
-    const versionOf = (name: string) => require(join(root, 'node_modules', name, 'package.json')).version as string;
+    const versionOf = (name: string): string =>
+      JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
     run(
       'npm',
       [
