@@ -1,0 +1,132 @@
+/**
+ * Settings of one benchmark run: the full run (`npm run bench`), the smoke
+ * run (`--quick`) and whatever a test overrides.
+ */
+
+export const CONTENDERS = ['bare', 'gate', 'checkout', 'mysql-row', 'mysql-buckets', 'decrby'] as const;
+export type Contender = (typeof CONTENDERS)[number];
+
+export const SCENARIOS = ['flash', 'steady', 'surge'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface ScenarioSettings {
+  /** autocannon connections. */
+  connections: number;
+  /** Seconds of load, after the warm-up. */
+  durationSec: number;
+  /** Number of skus the requests spread over. */
+  skus: number;
+  /** Units of each sku. */
+  stock: number;
+  /** Size of the server's database pool. */
+  poolMax: number;
+}
+
+export interface BenchSettings {
+  quick: boolean;
+  /** Seconds of warm-up load on a separate sku before each measured run. */
+  warmupSec: number;
+  /** Seconds autocannon waits for one response before counting a timeout. */
+  requestTimeoutSec: number;
+  /** Longest a server may take to finish its in-flight requests after a run. */
+  drainTimeoutMs: number;
+  scenarios: Record<Scenario, ScenarioSettings>;
+  contenders: readonly Contender[];
+  /** One server process per contender for all its scenarios (else one per contender and scenario). */
+  reuseServers: boolean;
+  /** Which scenarios run over HTTP. */
+  runScenarios: readonly Scenario[];
+  /** The data-layer store bench: total calls and concurrent callers. */
+  store: { calls: number; concurrency: number; maxSec: number };
+  /** The data-layer flash sale: units, attempts per unit, concurrent callers. */
+  flashData: { units: number; attemptsPerUnit: number; concurrency: number; maxSec: number; poolMax: number };
+  /** Run the data-layer benches at all. */
+  dataLayer: boolean;
+  /** Where the JSON, Markdown and SVG go. */
+  outDir: string;
+  /** Contender whose server (or `data` for the data-layer worker) runs under --cpu-prof. */
+  profile?: string;
+  /** Folder for .cpuprofile files. */
+  profileDir: string;
+  redisUrl: string;
+  mysqlUrl: string;
+}
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MYSQL_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+export function fullSettings(outDir: string): BenchSettings {
+  return {
+    quick: false,
+    warmupSec: 1,
+    requestTimeoutSec: 10,
+    drainTimeoutMs: 60_000,
+    scenarios: {
+      flash: { connections: 100, durationSec: 10, skus: 1, stock: 1000, poolMax: 20 },
+      steady: { connections: 100, durationSec: 6, skus: 1000, stock: 1_000_000, poolMax: 20 },
+      surge: { connections: 500, durationSec: 8, skus: 1, stock: 1000, poolMax: 500 },
+    },
+    contenders: CONTENDERS,
+    reuseServers: false,
+    runScenarios: SCENARIOS,
+    store: { calls: 200_000, concurrency: 50, maxSec: 20 },
+    flashData: { units: 100, attemptsPerUnit: 100, concurrency: 50, maxSec: 60, poolMax: 20 },
+    dataLayer: true,
+    outDir,
+    profileDir: 'bench/results/profiles',
+    redisUrl: REDIS_URL,
+    mysqlUrl: MYSQL_URL,
+  };
+}
+
+/** The smoke run: every contender and scenario, short enough for 60 s in all. */
+export function quickSettings(outDir: string): BenchSettings {
+  const full = fullSettings(outDir);
+  return {
+    ...full,
+    quick: true,
+    reuseServers: true,
+    warmupSec: 0,
+    requestTimeoutSec: 5,
+    drainTimeoutMs: 15_000,
+    scenarios: {
+      flash: { connections: 50, durationSec: 1, skus: 1, stock: 100, poolMax: 200 },
+      steady: { connections: 50, durationSec: 1, skus: 20, stock: 1_000_000, poolMax: 200 },
+      surge: { connections: 200, durationSec: 1, skus: 1, stock: 100, poolMax: 200 },
+    },
+    store: { calls: 20_000, concurrency: 50, maxSec: 5 },
+    flashData: { units: 5, attemptsPerUnit: 100, concurrency: 50, maxSec: 10, poolMax: 10 },
+  };
+}
+
+/** Parses `--quick`, `--only a,b`, `--scenarios x,y`, `--no-data`, `--out dir`, `--profile name`. */
+export function settingsFromArgs(argv: readonly string[]): BenchSettings {
+  const value = (name: string): string | undefined => {
+    const at = argv.indexOf(name);
+    if (at >= 0) return argv[at + 1];
+    const inline = argv.find((a) => a.startsWith(`${name}=`));
+    return inline?.slice(name.length + 1);
+  };
+  const outDir = value('--out') ?? 'bench/results';
+  const settings = argv.includes('--quick') ? quickSettings(outDir) : fullSettings(outDir);
+  const only = value('--only');
+  if (only) {
+    const names = only.split(',');
+    for (const n of names) {
+      if (!(CONTENDERS as readonly string[]).includes(n)) throw new Error(`unknown contender ${n}; one of ${CONTENDERS.join(', ')}`);
+    }
+    settings.contenders = CONTENDERS.filter((c) => names.includes(c));
+  }
+  const scenarios = value('--scenarios');
+  if (scenarios) {
+    const names = scenarios.split(',');
+    for (const n of names) {
+      if (!(SCENARIOS as readonly string[]).includes(n)) throw new Error(`unknown scenario ${n}; one of ${SCENARIOS.join(', ')}`);
+    }
+    settings.runScenarios = SCENARIOS.filter((s) => names.includes(s));
+  }
+  if (argv.includes('--no-data')) settings.dataLayer = false;
+  if (argv.includes('--data-only')) settings.runScenarios = [];
+  settings.profile = value('--profile');
+  return settings;
+}

@@ -1,0 +1,122 @@
+/**
+ * The data layer, runner's side: the store bench and the flash sale without
+ * HTTP run in a child (data-main.ts); redis-benchmark runs EVALSHA of the
+ * same reserve script at the same concurrency, no pipelining.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { DataJob, DataJobResult } from './data-main';
+import { Child } from './process';
+import type { Percentiles } from './stats';
+
+export const REDIS_BENCHMARK = process.env.REDIS_BENCHMARK ?? '/usr/bin/redis-benchmark';
+
+/** The data-layer worker process: runs jobs one after the other. */
+export class DataWorker {
+  private constructor(private readonly child: Child) {}
+
+  static async start(execArgv: string[] = []): Promise<DataWorker> {
+    const child = Child.start({ entry: 'data-main.ts', env: {}, execArgv });
+    await child.ready;
+    return new DataWorker(child);
+  }
+
+  run(job: DataJob): Promise<DataJobResult> {
+    return this.child.request<DataJobResult>({ type: 'job', job }, 10 * 60_000);
+  }
+
+  stop(): Promise<void> {
+    return this.child.stop();
+  }
+}
+
+const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
+
+/**
+ * The reserve script as the library sends it: lua/reserve-1.lua with its
+ * includes resolved the way lib/scripts/commands.ts does.
+ */
+export function reserveScript(luaDir = join(__dirname, '..', 'lua')): string {
+  const read = (file: string, seen: Set<string>): string =>
+    readFileSync(join(luaDir, file), 'utf8').replace(INCLUDE, (_line, name: string) => {
+      if (seen.has(name)) return '';
+      seen.add(name);
+      return read(`${name}.lua`, seen);
+    });
+  return read('reserve-1.lua', new Set());
+}
+
+export interface RedisBenchmarkResult {
+  rps: number;
+  latency: Percentiles;
+  calls: number;
+  /** Units the key lost: each EVALSHA reserved one. */
+  reserved: number;
+  sha: string;
+  notes: string[];
+}
+
+/** Parses redis-benchmark's report (without -q / --csv). */
+export function parseRedisBenchmark(output: string): { rps: number; latency: Percentiles } {
+  const text = output.replace(/\r/g, '\n');
+  const rps = Number(/throughput summary:\s*([\d.]+)\s*requests per second/.exec(text)?.[1]);
+  const summary = /avg\s+min\s+p50\s+p95\s+p99\s+max\s*\n\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(text);
+  let p999: number | null = null;
+  for (const m of text.matchAll(/^\s*([\d.]+)% <= ([\d.]+) milliseconds/gm)) {
+    if (Number(m[1]) >= 99.9) {
+      p999 = Number(m[2]);
+      break;
+    }
+  }
+  if (!Number.isFinite(rps) || !summary) throw new Error(`cannot read redis-benchmark's output:\n${output.slice(-2000)}`);
+  return { rps, latency: { p50: Number(summary[3]), p99: Number(summary[5]), p999 } };
+}
+
+/**
+ * `redis-benchmark -n calls -c concurrency EVALSHA <sha> 1 <key> 1` on the
+ * bench's own key, loaded with SCRIPT LOAD first.
+ */
+export async function runRedisBenchmark(options: {
+  redisUrl: string;
+  key: string;
+  calls: number;
+  concurrency: number;
+  maxSec: number;
+}): Promise<RedisBenchmarkResult> {
+  const redis = new Redis(options.redisUrl);
+  const url = new URL(options.redisUrl);
+  const lua = reserveScript();
+  const initial = options.calls * 2;
+  try {
+    const sha = (await redis.script('LOAD', lua)) as string;
+    const notes: string[] = [];
+    if (sha !== createHash('sha1').update(lua).digest('hex')) notes.push('SCRIPT LOAD returned an unexpected sha');
+    await redis.set(options.key, initial, 'EX', 600);
+    const args = ['-h', url.hostname, '-p', url.port || '6379', '-c', String(options.concurrency), '-n', String(options.calls)];
+    args.push('EVALSHA', sha, '1', options.key, '1');
+    const output = await new Promise<string>((resolve, reject) => {
+      const proc = spawn(REDIS_BENCHMARK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const timer = setTimeout(() => proc.kill('SIGKILL'), options.maxSec * 3000);
+      proc.on('error', reject);
+      proc.on('close', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(out);
+        else reject(new Error(`redis-benchmark exited ${code}:\n${out.slice(-2000)}`));
+      });
+    });
+    const parsed = parseRedisBenchmark(output);
+    const left = Number(await redis.get(options.key));
+    const reserved = initial - left;
+    if (reserved !== options.calls) notes.push(`the key lost ${reserved} units for ${options.calls} calls`);
+    return { ...parsed, calls: options.calls, reserved, sha, notes };
+  } finally {
+    await redis.del(options.key);
+    await redis.quit();
+  }
+}

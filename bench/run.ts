@@ -1,0 +1,41 @@
+/**
+ * `npm run bench` (full run, a few minutes) or `npm run bench -- --quick`
+ * (smoke run, under a minute). Options: `--only gate,bare`,
+ * `--scenarios flash`, `--no-data`, `--data-only`, `--out dir`,
+ * `--profile <contender|data>` (that process runs under
+ * --cpu-prof; profiles land in bench/results/profiles/).
+ */
+import { settingsFromArgs } from './config';
+import { terminalTable, writeOutputs } from './report';
+import { runBench, type Reporter } from './runner';
+
+function reporter(): Reporter {
+  const tty = process.stderr.isTTY === true;
+  let shown = false;
+  return {
+    progress(line) {
+      if (!tty) return;
+      const width = process.stderr.columns ?? 120;
+      process.stderr.write(`\r\u001b[2K${line.slice(0, width - 1)}`);
+      shown = true;
+    },
+    log(line) {
+      if (tty && shown) process.stderr.write('\r\u001b[2K');
+      shown = false;
+      process.stderr.write(`${line}\n`);
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const settings = settingsFromArgs(process.argv.slice(2));
+  const report = await runBench(settings, reporter());
+  const paths = writeOutputs(report, settings.outDir);
+  process.stdout.write(`\n${terminalTable(report, process.stdout.isTTY === true)}\n\n`);
+  process.stdout.write(`wrote ${paths.json}, ${paths.md}, ${paths.svg} (${report.elapsedSec} s)\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`\nbench failed: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

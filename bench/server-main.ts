@@ -1,0 +1,103 @@
+/**
+ * A contender's server process: `node --import tsx bench/server-main.ts`,
+ * with BENCH_CONTENDER and BENCH_SERVER_CONFIG in its environment. It listens
+ * on a free loopback port and answers the runner over IPC (see process.ts).
+ */
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Contender } from './config';
+import type { ChildReply, ChildRequest } from './process';
+import type { ContenderServer, ServerConfig, ServerFactory } from './servers/types';
+
+async function loadFactory(contender: Contender): Promise<ServerFactory> {
+  switch (contender) {
+    case 'bare':
+      return (await import('./servers/bare')).createServer;
+    case 'gate':
+      return (await import('./servers/gate')).createServer;
+    case 'checkout':
+      return (await import('./servers/checkout')).createServer;
+    case 'mysql-row':
+      return (await import('./servers/mysql-row')).createServer;
+    case 'mysql-buckets':
+      return (await import('./servers/mysql-buckets')).createServer;
+    case 'decrby':
+      return (await import('./servers/decrby')).createServer;
+    default:
+      throw new Error(`unknown contender ${String(contender)}`);
+  }
+}
+
+function send(message: ChildReply): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const contender = process.env.BENCH_CONTENDER as Contender;
+  const config = JSON.parse(process.env.BENCH_SERVER_CONFIG ?? '{}') as ServerConfig;
+  const contenderServer: ContenderServer = await (await loadFactory(contender))(config);
+
+  let inFlight = 0;
+  let requests = 0;
+  const server = createHttpServer((req, res) => {
+    inFlight++;
+    requests++;
+    res.once('close', () => inFlight--);
+    contenderServer.handler(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const stop = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await contenderServer.close();
+  };
+
+  process.on('message', (message: ChildRequest) => {
+    const reply = async (): Promise<unknown> => {
+      switch (message.type) {
+        case 'prepare':
+          return contenderServer.prepare(message.items);
+        case 'stats':
+          return {
+            dbTransactions: contenderServer.dbTransactions(),
+            busy: contenderServer.busy(),
+            inFlight,
+            requests,
+            rss: process.memoryUsage().rss,
+          };
+        case 'audit':
+          return contenderServer.audit(message.items);
+        case 'cleanup':
+          return contenderServer.cleanup(message.items);
+        case 'stop':
+          return stop();
+        default:
+          throw new Error(`unknown request ${(message as { type: string }).type}`);
+      }
+    };
+    reply().then(
+      (result) => {
+        send({ id: message.id, ok: true, result });
+        if (message.type === 'stop') process.disconnect();
+      },
+      (error: unknown) => send({ id: message.id, ok: false, error: String((error as Error)?.stack ?? error) }),
+    );
+  });
+  // The runner went away: do not linger.
+  process.on('disconnect', () => {
+    setTimeout(() => process.exit(0), 2000).unref();
+  });
+  send({ id: 0, ok: true, result: { port } });
+}
+
+main().catch((error: unknown) => {
+  send({ id: 0, ok: false, error: String((error as Error)?.stack ?? error) });
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 100);
+});
