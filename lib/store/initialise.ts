@@ -22,6 +22,8 @@ export interface InitContext {
   lock: InitLock;
   /** One reserve-1 call with the store's deadline and late-reply handling. */
   reserveOnce(keys: StockKeys, key: string, qty: number): Promise<ReserveReply>;
+  /** The late-reply handler of a reserving call (see RedisCaller.run). */
+  onLateReply(key: string, qty: number): (late: ReserveReply) => void;
 }
 
 /**
@@ -68,7 +70,10 @@ async function loadUnderLock(
     if (again[0] !== NOT_INITIALISED) return again;
     const stock = await load(ctx, key, loader, Math.max(1, Math.min(ctx.config.loaderTimeoutMs, deadline - Date.now())));
     const { ttlSeconds } = ctx.config;
-    const reply = await ctx.caller.run(() => ctx.commands.initAndReserve(keys.stock, stock, ttlSeconds, qty));
+    const reply = await ctx.caller.run(
+      () => ctx.commands.initAndReserve(keys.stock, stock, ttlSeconds, qty),
+      ctx.onLateReply(key, qty),
+    );
     if (reply[2] === 1) ctx.config.emit?.({ type: 'initialised', key, stock });
     return reply;
   } finally {

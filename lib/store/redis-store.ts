@@ -41,13 +41,14 @@ class RedisStockStore implements StockStore, InitContext {
   }
 
   reserveOnce(keys: StockKeys, key: string, qty: number): Promise<ReserveReply> {
-    return this.caller.run(
-      () => this.commands.reserve(keys.stock, qty),
-      // The caller was told 503, yet the deduction ran: give the units back.
-      (late) => {
-        if (late[0] >= 0) void giveBack(this, key, qty);
-      },
-    );
+    return this.caller.run(() => this.commands.reserve(keys.stock, qty), this.onLateReply(key, qty));
+  }
+
+  /** For a deduction that ran after its caller was told 503: gives the units back. */
+  onLateReply(key: string, qty: number): (late: ReserveReply) => void {
+    return (late) => {
+      if (late[0] >= 0) void giveBack(this, key, qty);
+    };
   }
 
   private toResult(key: string, qty: number, [code, available]: ReserveReply): ReserveResult {
