@@ -1,0 +1,131 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect } from 'chai';
+import { CONTENDERS, SCENARIOS } from '../bench/config';
+
+// The benchmark's smoke run (`npm run bench -- --quick`): every contender in
+// every scenario for about a second, then the data layer. It checks that the
+// code runs end to end, writes the JSON of the issue's shape, and that no
+// contender oversold. Figures from a run this short (and on a shared
+// machine) mean nothing, so none is asserted.
+const root = resolve(__dirname, '..');
+
+const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', 'sold', 'rejected', 'errors', 'oversold', 'dbTxPer1k'];
+const RATIO_KEYS = [
+  'gateOverBare',
+  'p99RejectOverBare',
+  'flashDbTxMysqlRowOverCheckout',
+  'flashDataOverMysqlRow',
+  'storeOverRedisBenchmark',
+  'surgeErrorsMysqlRow',
+  'surgeErrorsCheckout',
+];
+
+interface Row {
+  contender: string;
+  scenario: string;
+  rps: number;
+  p50: number | null;
+  p99: number | null;
+  p999: number | null;
+  sold: number | null;
+  rejected: number;
+  errors: number;
+  oversold: number;
+  dbTxPer1k: number;
+}
+
+describe('the benchmark (--quick)', function () {
+  this.timeout(240_000);
+  let outDir: string;
+  let output: { machine: Record<string, unknown>; rows: Row[]; ratios: Record<string, number | null> };
+  let markdown: string;
+  let svg: string;
+
+  before(async function () {
+    outDir = mkdtempSync(join(tmpdir(), 'reserve-stock-bench-'));
+    await new Promise<void>((done, fail) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', outDir],
+        { cwd: root, timeout: 200_000, maxBuffer: 16 * 2 ** 20 },
+        (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stdout}\n${stderr}`)) : done()),
+      );
+    });
+    output = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
+    markdown = readFileSync(join(outDir, 'latest.md'), 'utf8');
+    svg = readFileSync(join(outDir, 'chart.svg'), 'utf8');
+  });
+
+  after(function () {
+    if (outDir && existsSync(outDir)) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('writes { machine, rows, ratios } and nothing else', function () {
+    expect(output).to.have.all.keys('machine', 'rows', 'ratios');
+    expect(output.machine).to.have.all.keys('cores', 'node', 'redis', 'mariadb');
+    expect(output.machine.cores).to.be.a('number').above(0);
+    for (const key of ['node', 'redis', 'mariadb']) expect(output.machine[key]).to.be.a('string').with.length.above(0);
+    expect(output.ratios).to.have.all.keys(...RATIO_KEYS);
+    for (const key of RATIO_KEYS) {
+      const value = output.ratios[key];
+      expect(value === null || Number.isFinite(value), `${key} = ${value}`).to.equal(true);
+    }
+  });
+
+  it('has a row of the same shape for every contender in every scenario, and the data layer', function () {
+    for (const row of output.rows) {
+      expect(row).to.have.all.keys(...ROW_KEYS);
+      expect(row.contender).to.be.a('string');
+      expect(row.scenario).to.be.a('string');
+      for (const key of ['rps', 'rejected', 'errors', 'oversold', 'dbTxPer1k'] as const) {
+        expect(row[key], `${row.scenario}/${row.contender} ${key}`).to.be.a('number').at.least(0);
+      }
+      for (const key of ['p50', 'p99', 'p999', 'sold'] as const) {
+        const value = row[key];
+        expect(value === null || (typeof value === 'number' && value >= 0), `${row.scenario}/${row.contender} ${key}`).to.equal(true);
+      }
+    }
+    const pairs = output.rows.map((r) => `${r.scenario}/${r.contender}`);
+    for (const scenario of SCENARIOS) {
+      for (const contender of CONTENDERS) expect(pairs).to.include(`${scenario}/${contender}`);
+    }
+    for (const pair of ['data/store', 'data/redis-benchmark', 'flash-data/checkout', 'flash-data/mysql-row']) {
+      expect(pairs).to.include(pair);
+    }
+    expect(pairs.length).to.equal(new Set(pairs).size);
+  });
+
+  it('oversells nothing, for any contender', function () {
+    for (const row of output.rows) expect(row.oversold, `${row.scenario}/${row.contender}`).to.equal(0);
+    // Every contender that sells reports what it sold, counted in the database or store.
+    for (const row of output.rows.filter((r) => r.contender !== 'bare')) {
+      expect(row.sold, `${row.scenario}/${row.contender}`).to.be.a('number');
+    }
+  });
+
+  it('answers the flash sales with 201s and 409s, and the gate spares the database', function () {
+    const row = (contender: string, scenario: string) =>
+      output.rows.find((r) => r.contender === contender && r.scenario === scenario) as Row;
+    // The quick flash sale has 100 units; every contender that sells sells some.
+    for (const contender of ['gate', 'checkout', 'mysql-row', 'mysql-buckets', 'decrby']) {
+      expect(row(contender, 'flash').sold, contender).to.be.within(1, 100);
+    }
+    expect(row('bare', 'flash').dbTxPer1k).to.equal(0);
+    expect(row('gate', 'flash').dbTxPer1k).to.equal(0);
+    // Without the gate, every request that reached the handler ran a transaction.
+    expect(row('mysql-row', 'flash').dbTxPer1k).to.be.at.least(900);
+    // The gate's data-layer twin runs the transaction for winners only.
+    expect(row('checkout', 'flash-data').dbTxPer1k).to.be.below(row('mysql-row', 'flash-data').dbTxPer1k);
+  });
+
+  it('writes the Markdown table and the SVG chart', function () {
+    expect(markdown).to.match(/^\| scenario \| contender \| req\/s \|/m);
+    expect(markdown).to.include('gateOverBare');
+    expect(svg.startsWith('<svg')).to.equal(true);
+    expect(svg.trimEnd().endsWith('</svg>')).to.equal(true);
+    expect(svg).to.include('<rect');
+  });
+});
