@@ -141,10 +141,10 @@ async function runFlashData(job: FlashDataJob): Promise<DataJobResult> {
           try {
             outcome = await db.sellFromRow(sku, 1, 'card');
           } catch (error) {
-            await store.release(sku, 1);
+            await store.release(reserved.holdId);
             throw error;
           }
-          if (outcome === 'sold-out') await store.release(sku, 1);
+          await (outcome === 'sold' ? store.commit(reserved.holdId) : store.release(reserved.holdId));
           return outcome === 'sold' ? 'sold' : 'rejected';
         }
       : async (sku: string): Promise<'sold' | 'rejected'> =>

@@ -12,20 +12,90 @@ export type StockLoader = (key: string) => number | Promise<number>;
 
 /** The outcome of {@link StockStore.reserve}. */
 export type ReserveResult =
-  | { status: 'reserved'; remaining: number }
-  | { status: 'unlimited' }
+  | { status: 'reserved'; remaining: number; holdId: string; expiresAt: number }
+  | { status: 'unlimited'; holdId: string; expiresAt: number }
   | { status: 'insufficient'; available: number };
+
+/** Per-call options of {@link StockStore.reserve}. */
+export interface ReserveOptions {
+  /**
+   * The hold's id, from {@link StockStore.holdId}. A call with an id that
+   * already holds units answers as the first call did and deducts nothing.
+   * Default: a new random id.
+   */
+  holdId?: string;
+  /** How long the hold lasts unless committed, released or extended. Default: the store's. */
+  holdSeconds?: number;
+}
+
+/**
+ * A hold's state: `held` while open; then exactly one of `committed`,
+ * `released` or `expired`; `unknown` for an id Redis never saw or has
+ * forgotten (see `retentionSeconds`).
+ */
+export type HoldState = 'held' | 'committed' | 'released' | 'expired' | 'unknown';
+
+/** The outcome of {@link StockStore.commit} and {@link StockStore.release}. */
+export interface SettleResult {
+  /** The hold's state after the call. */
+  state: HoldState;
+  /** True when this call settled it; false when it was settled (or expired) before. */
+  changed: boolean;
+}
+
+/** The outcome of {@link StockStore.extend}. */
+export interface ExtendResult {
+  /** `held` when extended; otherwise the state that kept it from being extended. */
+  state: HoldState;
+  /** The new expiry (ms since the epoch, Redis's clock), or null when not extended. */
+  expiresAt: number | null;
+}
+
+/** An item's open holds, from {@link StockStore.getHolds}. */
+export interface HoldsReport {
+  key: string;
+  /** Number of open holds. */
+  count: number;
+  /** Units the open holds keep. */
+  units: number;
+  holds: { holdId: string; qty: number; expiresAt: number }[];
+}
+
+/** The outcome of {@link StockStore.reconcile}. */
+export interface ReconcileReport {
+  key: string;
+  /** The figure the database gave. */
+  database: number;
+  /** The Redis figure (available units), -1 unlimited, null when not loaded. */
+  redis: number | null;
+  /** Units in open holds (reserved, not yet in the database). */
+  held: number;
+  /** Number of open holds. */
+  openHolds: number;
+  /**
+   * redis + held - database: positive when Redis over-states (the database
+   * guard turns the excess away), negative when it under-states (units that
+   * could be sold are not). 0 when in step; null when not loaded or either
+   * side is unlimited and they differ.
+   */
+  drift: number | null;
+  /** Whether the figure was reset to database - held. */
+  fixed: boolean;
+}
 
 /** What the store and the middleware report through `onEvent`. */
 export type StockEvent =
-  | { type: 'reserved'; key: string; qty: number; remaining: number }
+  | { type: 'reserved'; key: string; qty: number; remaining: number; holdId: string }
   | { type: 'sold-out'; key: string; requested: number; available: number }
-  | { type: 'released'; key: string; qty: number; stock: number | null }
+  | { type: 'committed'; key: string; holdId: string }
+  | { type: 'released'; key: string; holdId: string }
+  | { type: 'expired'; key: string; holds: number }
   | { type: 'initialised'; key: string; stock: number }
+  | { type: 'reconciled'; key: string; drift: number | null; fixed: boolean }
   | { type: 'error'; operation: StockOperation; key?: string; error: Error };
 
 /** The step an `error` event comes from. */
-export type StockOperation = 'reserve' | 'release' | 'load' | 'lock' | 'event';
+export type StockOperation = 'reserve' | 'commit' | 'release' | 'extend' | 'load' | 'lock' | 'idempotency';
 
 /** Receives every {@link StockEvent}. Its own errors are caught and ignored. */
 export type StockEventHandler = (event: StockEvent) => void;
@@ -36,28 +106,70 @@ export type StockEventHandler = (event: StockEvent) => void;
  */
 export interface StockStore {
   /**
-   * Checks and deducts `qty` units of `key` in one atomic step. When the key
-   * holds no figure yet, one caller across all processes runs `loader` under a
-   * lock while the others wait for it; without a loader that case is a 503.
+   * Checks and deducts `qty` units of `key` in one atomic step, under a hold
+   * that gives them back by itself after `holdSeconds` unless committed.
+   * When the key holds no figure yet, one caller across all processes runs
+   * `loader` under a lock while the others wait for it; without a loader
+   * that case is a 503.
    */
-  reserve(key: string, qty: number, loader?: StockLoader): Promise<ReserveResult>;
+  reserve(key: string, qty: number, loader?: StockLoader, options?: ReserveOptions): Promise<ReserveResult>;
   /**
-   * Gives back units of a reservation (reported as a `released` event).
-   * Same return as {@link StockStore.addStock}.
+   * A hold id for `key`: random, or derived from `seed` (the same seed gives
+   * the same id, which makes a retried reservation idempotent).
    */
-  release(key: string, qty: number): Promise<number | null>;
+  holdId(key: string, seed?: string): string;
+  /** Makes a hold's units permanent (the order is in the database). Idempotent. */
+  commit(holdId: string): Promise<SettleResult>;
+  /** Gives a hold's units back now. Idempotent; a no-op after commit or expiry. */
+  release(holdId: string): Promise<SettleResult>;
+  /** Makes an open hold last at least `seconds` from now. */
+  extend(holdId: string, seconds: number): Promise<ExtendResult>;
+  /** An item's open holds and the units they keep. */
+  getHolds(key: string): Promise<HoldsReport>;
   /**
-   * Adds units to a loaded figure. Returns the new stock, -1 when unlimited,
-   * or `null` when the key holds no figure (nothing is written then).
+   * Compares Redis (available + units in open holds) with the database's
+   * figure; with `fix`, resets the Redis figure to database - held under the
+   * initialisation lock.
+   */
+  reconcile(key: string, databaseStock: number, options?: { fix?: boolean }): Promise<ReconcileReport>;
+  /**
+   * Adds units to a loaded figure (a restock). Returns the new stock, -1 when
+   * unlimited, or `null` when the key holds no figure (nothing is written then).
    */
   addStock(key: string, qty: number): Promise<number | null>;
-  /** The stock of `key`: -1 for unlimited, `null` when not initialised. */
+  /** The stock of `key` (after expired holds are given back): -1 unlimited, `null` when not initialised. */
   getStock(key: string): Promise<number | null>;
   /**
-   * Writes the figure, over whatever is there (admin restock, tests).
-   * `ttlSeconds` defaults to the store's; 0 means no expiry.
+   * Writes the figure over whatever is there (admin restock, tests); holds
+   * taken before give nothing back to it. `ttlSeconds` defaults to the
+   * store's; 0 means no expiry.
    */
   setStock(key: string, qty: number, ttlSeconds?: number): Promise<void>;
+  /** Idempotency records of the middleware, on the same Redis. */
+  readonly requests: RequestLedger;
+  /** How long a hold lasts by default, in seconds. */
+  readonly holdSeconds: number;
+}
+
+/** A recorded request of the idempotency layer. */
+export type RequestRecord =
+  | { state: 'running'; fingerprint: string }
+  | { state: 'done'; fingerprint: string; status: number; contentType: string | null; body: string };
+
+/**
+ * Remembers requests by idempotency key, so that a retry gets the first
+ * outcome instead of buying twice.
+ */
+export interface RequestLedger {
+  /**
+   * Claims `idempotencyKey` for a request with this fingerprint: `null` when
+   * claimed now (go ahead), or the record already there.
+   */
+  claim(idempotencyKey: string, fingerprint: string, runningSeconds: number): Promise<RequestRecord | null>;
+  /** Records the outcome, kept `seconds`. */
+  complete(idempotencyKey: string, record: RequestRecord & { state: 'done' }, seconds: number): Promise<void>;
+  /** Forgets a claim whose outcome should not be replayed (a 5xx): the retry runs again. */
+  abandon(idempotencyKey: string): Promise<void>;
 }
 
 /** Options of {@link createStockStore}. */
@@ -85,6 +197,13 @@ export interface StockStoreOptions {
    * holder, or loading itself) before 503. Default 6000 ms.
    */
   initTimeoutMs?: number;
+  /** How long a hold lasts unless committed, released or extended. Default 900 s. */
+  holdSeconds?: number;
+  /**
+   * How long a settled hold is remembered, so that a resent command or a
+   * retried request is recognised. Default 86400 s.
+   */
+  retentionSeconds?: number;
   /** Receives every {@link StockEvent}. */
   onEvent?: StockEventHandler;
 }
@@ -95,13 +214,20 @@ export interface Reservation {
   readonly qty: number;
   /** Stock left after this reservation; -1 for unlimited stock. */
   readonly remaining: number;
-  /** `held` until committed or released. */
-  readonly state: 'held' | 'committed' | 'released';
+  /** The hold's id: any process can commit, release or extend it through the store. */
+  readonly holdId: string;
+  /** When the hold gives its units back by itself (ms since the epoch, Redis's clock). */
+  readonly expiresAt: number;
+  /** As this process last saw it. */
+  readonly state: HoldState;
   /** Keeps the units whatever happens after. Idempotent. */
-  commit(): Promise<void>;
+  commit(): Promise<SettleResult>;
   /**
    * Gives the units back now. Idempotent, and a no-op after commit: units
-   * are never returned twice.
+   * are never returned twice. Never rejects: a failure is reported through
+   * `onEvent` and retried; the hold's expiry is the backstop.
    */
-  release(): Promise<void>;
+  release(): Promise<SettleResult>;
+  /** Makes the hold last at least `seconds` from now (a slow payment). */
+  extend(seconds: number): Promise<ExtendResult>;
 }

@@ -33,7 +33,7 @@ async function placeOrder(db: Database, stats: OrderStats, { sku, qty, payment }
 async function shrinkOverstatement(store: StockStore, reservation: Reservation, refused: StockRefused): Promise<void> {
   await reservation.commit();
   const giveBack = Math.min(refused.dbStock, reservation.qty);
-  if (giveBack > 0) await store.release(reservation.key, giveBack);
+  if (giveBack > 0) await store.addStock(reservation.key, giveBack);
 }
 
 export function orderRoutes(db: Database, store: StockStore, stats: OrderStats): Router {

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { ConfigError } from '../errors';
 import { createStockStore } from '../store/redis-store';
 import type { RedisClient, StockEventHandler, StockStore } from '../types';
-import { functionOption } from '../validation/options';
+import { functionOption, intOption } from '../validation/options';
 
 /** A value, or a function of the request that gives it. */
 export type FromRequest<T> = T | ((req: Request) => T | Promise<T>);
@@ -29,6 +29,23 @@ export interface ReserveStockOptions {
    * Default: status >= 400.
    */
   releaseWhen?: (statusCode: number, req: Request, res: Response) => boolean;
+  /**
+   * Whether a response that keeps the units also commits the hold. Default
+   * true. With false the hold stays open after the response, for a commit
+   * or release by `holdId` later (a payment provider's webhook), or expiry.
+   */
+  autoCommit?: boolean;
+  /** How long a hold lasts unless committed, released or extended. Default: the store's (900 s). */
+  holdSeconds?: number;
+  /**
+   * The request's idempotency key, or undefined for none: a retry with the
+   * same key does not reserve again and, once the first request is answered,
+   * gets the same status and body. Default: the `Idempotency-Key` header.
+   * `false` turns idempotency off.
+   */
+  idempotencyKey?: false | ((req: Request) => string | undefined);
+  /** How long an answered request is remembered for retries. Default 86400 s. */
+  idempotencySeconds?: number;
 }
 
 /** {@link ReserveStockOptions} with every default filled in, checked once. */
@@ -38,9 +55,14 @@ export interface MiddlewareConfig {
   readQty: (req: Request) => unknown;
   loader: ((key: string, req: Request) => number | Promise<number>) | undefined;
   releaseWhen: (statusCode: number, req: Request, res: Response) => boolean;
+  autoCommit: boolean;
+  holdSeconds: number | undefined;
+  readIdempotencyKey: ((req: Request) => unknown) | undefined;
+  idempotencySeconds: number;
 }
 
 const failed = (statusCode: number) => statusCode >= 400;
+const idempotencyHeader = (req: Request) => req.headers['idempotency-key'];
 
 function reader<T>(value: FromRequest<T> | undefined, name: string, fallback?: T): (req: Request) => unknown {
   if (typeof value === 'function') return value as (req: Request) => unknown;
@@ -60,7 +82,7 @@ function resolveStore(options: ReserveStockOptions): StockStore {
     if (onEvent) {
       throw new ConfigError('ERR_RESERVE_STOCK_OPTION', 'option "onEvent" goes to createStockStore when you pass a "store"');
     }
-    if (typeof store.reserve !== 'function' || typeof store.release !== 'function') {
+    if (typeof store.reserve !== 'function' || typeof store.commit !== 'function' || typeof store.release !== 'function') {
       throw new ConfigError('ERR_RESERVE_STOCK_STORE', 'option "store" must be a StockStore (see createStockStore)');
     }
     return store;
@@ -71,9 +93,18 @@ function resolveStore(options: ReserveStockOptions): StockStore {
   return createStockStore({ redis, onEvent });
 }
 
+function resolveIdempotency(options: ReserveStockOptions): ((req: Request) => unknown) | undefined {
+  if (options.idempotencyKey === false) return undefined;
+  return functionOption<(req: Request) => unknown>(options, 'idempotencyKey', idempotencyHeader);
+}
+
 export function resolveMiddlewareOptions(options: ReserveStockOptions): MiddlewareConfig {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('ERR_RESERVE_STOCK_OPTION', 'reserveStock takes an options object');
+  }
+  const autoCommit = options.autoCommit ?? true;
+  if (typeof autoCommit !== 'boolean') {
+    throw new ConfigError('ERR_RESERVE_STOCK_OPTION', 'option "autoCommit" must be true or false');
   }
   return {
     store: resolveStore(options),
@@ -81,5 +112,9 @@ export function resolveMiddlewareOptions(options: ReserveStockOptions): Middlewa
     readQty: reader(options.qty, 'qty', 1),
     loader: functionOption(options, 'loader'),
     releaseWhen: functionOption(options, 'releaseWhen', failed),
+    autoCommit,
+    holdSeconds: options.holdSeconds === undefined ? undefined : intOption(options, 'holdSeconds', 0, 1),
+    readIdempotencyKey: resolveIdempotency(options),
+    idempotencySeconds: intOption(options, 'idempotencySeconds', 86_400, 1),
   };
 }

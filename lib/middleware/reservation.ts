@@ -1,33 +1,44 @@
-import { giveBack } from '../store/give-back';
-import type { Reservation, StockStore } from '../types';
-
-const DONE = Promise.resolve();
+import { settleInBackground } from '../store/settle-in-background';
+import type { ExtendResult, HoldState, Reservation, SettleResult, StockStore } from '../types';
 
 /**
- * One reservation's units, owned by one request. Its state moves once, from
- * `held` to `committed` or `released`, so however commit, release and the
- * response race, the units go back at most once.
+ * One request's hold. Redis decides which of commit, release and expiry
+ * wins; this object only remembers the last answer, so that a settled
+ * reservation costs no further round trip.
  */
 export class HeldReservation implements Reservation {
-  state: Reservation['state'] = 'held';
+  state: HoldState = 'held';
 
   constructor(
     readonly key: string,
     readonly qty: number,
     readonly remaining: number,
-    /** `null` for unlimited stock: nothing was deducted, nothing goes back. */
-    private readonly store: StockStore | null,
+    readonly holdId: string,
+    readonly expiresAt: number,
+    private readonly store: StockStore,
   ) {}
 
-  commit(): Promise<void> {
-    if (this.state === 'held') this.state = 'committed';
-    return DONE;
+  private settle(action: 'commit' | 'release'): Promise<SettleResult> {
+    if (this.state !== 'held') return Promise.resolve({ state: this.state, changed: false });
+    return settleInBackground(this.store, this.holdId, action).then((result) => {
+      this.state = result.state;
+      return result;
+    });
   }
 
-  /** Never rejects: a failed give-back is reported through the events hook. */
-  release(): Promise<void> {
-    if (this.state !== 'held') return DONE;
-    this.state = 'released';
-    return this.store ? giveBack(this.store, this.key, this.qty) : DONE;
+  /** Never rejects: a failure is reported through `onEvent` and retried. */
+  commit(): Promise<SettleResult> {
+    return this.settle('commit');
+  }
+
+  /** Never rejects: a failure is reported through `onEvent` and retried; expiry is the backstop. */
+  release(): Promise<SettleResult> {
+    return this.settle('release');
+  }
+
+  async extend(seconds: number): Promise<ExtendResult> {
+    const result = await this.store.extend(this.holdId, seconds);
+    if (result.state !== 'held') this.state = result.state;
+    return result;
   }
 }

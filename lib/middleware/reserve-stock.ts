@@ -1,6 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { badInput, isHttpError, soldOut } from '../errors';
 import type { Reservation } from '../types';
+import { assertKey, assertQuantity } from '../validation/input';
+import { checkIdempotencyKey, claimRequest, fingerprintOf, recordOnEnd, replay } from './idempotency';
+import { onResponseEnd } from './on-response-end';
 import { resolveMiddlewareOptions, type MiddlewareConfig, type ReserveStockOptions } from './options';
 import { HeldReservation } from './reservation';
 
@@ -14,39 +17,53 @@ declare global {
   }
 }
 
-/**
- * Settles the reservation when the handler ends the response, whether or
- * not the client is still connected: the handler's answer is the order's
- * outcome, the connection is not.
- */
-function settleOnEnd(req: Request, res: Response, reservation: HeldReservation, config: MiddlewareConfig): void {
-  const end = res.end;
-  res.end = function endAndSettle(this: Response, ...args: Parameters<Response['end']>) {
-    res.end = end;
-    if (config.releaseWhen(res.statusCode, req, res)) void reservation.release();
-    else void reservation.commit();
-    return end.apply(this, args);
-  } as Response['end'];
+/** reserveFor's answer when it has answered the request itself (a replay). */
+const ANSWERED = Symbol('answered');
+
+function readInput(req: Request, config: MiddlewareConfig): Promise<[key: string, qty: number, idempotencyKey: string | undefined]> {
+  return (async () => {
+    let key: unknown;
+    let qty: unknown;
+    try {
+      key = await config.readKey(req);
+      qty = await config.readQty(req);
+    } catch (error) {
+      throw isHttpError(error) ? error : badInput('Could not read the stock key and quantity from the request', error);
+    }
+    assertKey(key);
+    assertQuantity(qty);
+    return [key, qty, checkIdempotencyKey(config.readIdempotencyKey?.(req))];
+  })();
 }
 
 async function reserveFor(req: Request, res: Response, config: MiddlewareConfig): Promise<unknown> {
-  let key: unknown;
-  let qty: unknown;
-  try {
-    key = await config.readKey(req);
-    qty = await config.readQty(req);
-  } catch (error) {
-    return isHttpError(error) ? error : badInput('Could not read the stock key and quantity from the request', error);
+  const [key, qty, idempotencyKey] = await readInput(req, config);
+  const { store } = config;
+  let holdId: string | undefined;
+  if (idempotencyKey !== undefined) {
+    const fingerprint = fingerprintOf(req, key, qty);
+    const retry = await claimRequest(store, idempotencyKey, fingerprint, config.holdSeconds ?? store.holdSeconds);
+    if (retry) {
+      if ('error' in retry) return retry.error;
+      replay(res, retry.replay);
+      return ANSWERED;
+    }
+    recordOnEnd(res, store, idempotencyKey, fingerprint, config.idempotencySeconds);
+    holdId = store.holdId(key, idempotencyKey);
   }
-  const { loader, store } = config;
-  const result = await store.reserve(key as string, qty as number, loader && ((k) => loader(k, req)));
-  if (result.status === 'insufficient') return soldOut(key as string, qty as number, result.available);
-  const reservation =
-    result.status === 'reserved'
-      ? new HeldReservation(key as string, qty as number, result.remaining, store)
-      : new HeldReservation(key as string, qty as number, -1, null);
+  const { loader } = config;
+  const result = await store.reserve(key, qty, loader && ((k) => loader(k, req)), {
+    holdId,
+    holdSeconds: config.holdSeconds,
+  });
+  if (result.status === 'insufficient') return soldOut(key, qty, result.available);
+  const remaining = result.status === 'reserved' ? result.remaining : -1;
+  const reservation = new HeldReservation(key, qty, remaining, result.holdId, result.expiresAt, store);
   req.reservation = reservation;
-  settleOnEnd(req, res, reservation, config);
+  onResponseEnd(res, () => {
+    if (config.releaseWhen(res.statusCode, req, res)) void reservation.release();
+    else if (config.autoCommit) void reservation.commit();
+  });
   return undefined;
 }
 
@@ -55,10 +72,14 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
  *
  * Sold out: `next(err)` with a 409 carrying `key`, `requested` and
  * `available`. Bad key or quantity: 400. Redis or the loader unavailable:
- * 503 within the store's deadlines. Otherwise `req.reservation` is set and
- * the handler runs; the units go back (once) when the response ends with a
- * status that `releaseWhen` accepts (>= 400 by default), and are kept on
- * any other response or after `req.reservation.commit()`.
+ * 503 within the store's deadlines. Otherwise the units are held,
+ * `req.reservation` is set and the handler runs. When the handler ends the
+ * response, the hold is released if `releaseWhen` says so (status >= 400 by
+ * default), else committed (unless `autoCommit: false`). A hold nobody
+ * settles gives its units back after `holdSeconds`.
+ *
+ * With an `Idempotency-Key` header, a retry reserves nothing again: it gets
+ * the first answer (409 while the first request runs, 422 for another request).
  *
  * @example
  * app.post('/orders', express.json(), reserveStock({
@@ -71,6 +92,8 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
 export function reserveStock(options: ReserveStockOptions): RequestHandler {
   const config = resolveMiddlewareOptions(options);
   return function reserveStockMiddleware(req: Request, res: Response, next: NextFunction): void {
-    reserveFor(req, res, config).then(next, next);
+    reserveFor(req, res, config).then((outcome) => {
+      if (outcome !== ANSWERED) next(outcome);
+    }, next);
   };
 }

@@ -6,23 +6,46 @@ import { findLuaDir } from './lua-dir';
 
 /** The scripts, by the name of their file less `-<number of keys>.lua`. */
 export const SCRIPT_FILES = {
-  reserve: 'reserve-1.lua',
-  initAndReserve: 'initAndReserve-1.lua',
+  reserveHold: 'reserveHold-5.lua',
+  initAndReserveHold: 'initAndReserveHold-5.lua',
+  settleHold: 'settleHold-5.lua',
+  extendHold: 'extendHold-5.lua',
+  inspectHolds: 'inspectHolds-5.lua',
+  resetFigure: 'resetFigure-5.lua',
+  setStock: 'setStock-2.lua',
   addStock: 'addStock-1.lua',
   releaseLock: 'releaseLock-1.lua',
+  claimRequest: 'claimRequest-1.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;
+type HoldKeys = [figure: string, epoch: string, open: string, holds: string, settled: string];
 
-/** A reply of reserve-1 and initAndReserve-1: `{ code, available, written? }`. */
-export type ReserveReply = [code: number, available: number, written?: number];
+/** reserveHold-5 and initAndReserveHold-5: `{ code, available, expiresAt, expired, written? }`. */
+export type ReserveReply = [code: number, available: number, expiresAt: number, expired: number, written?: number];
 
 /** The scripts as methods, as `bindCommands` defines them on a client. */
 export interface StockCommands {
-  reserve(stockKey: string, qty: number): Promise<ReserveReply>;
-  initAndReserve(stockKey: string, stock: number, ttlSeconds: number, qty: number): Promise<ReserveReply>;
-  addStock(stockKey: string, qty: number): Promise<number | null>;
+  reserveHold(...args: [...HoldKeys, qty: number, nonce: string, holdMs: number, retentionMs: number]): Promise<ReserveReply>;
+  initAndReserveHold(
+    ...args: [...HoldKeys, stock: number, ttlSeconds: number, qty: number, nonce: string, holdMs: number, retentionMs: number, epoch: string]
+  ): Promise<ReserveReply>;
+  settleHold(
+    ...args: [...HoldKeys, nonce: string, action: 'commit' | 'release', retentionMs: number]
+  ): Promise<[state: string, changed: number, expired: number]>;
+  extendHold(
+    ...args: [...HoldKeys, nonce: string, ms: number, retentionMs: number]
+  ): Promise<[state: string, expiresAt: number, expired: number]>;
+  inspectHolds(
+    ...args: [...HoldKeys, retentionMs: number, list: 0 | 1]
+  ): Promise<[figure: string | null, units: number, count: number, list: (string | number)[], expired: number]>;
+  resetFigure(
+    ...args: [...HoldKeys, databaseStock: number, retentionMs: number]
+  ): Promise<[before: number | null, after: number | null, expired: number]>;
+  setStock(figure: string, epochKey: string, stock: number, ttlSeconds: number, epoch: string): Promise<'OK'>;
+  addStock(figure: string, qty: number): Promise<number | null>;
   releaseLock(lockKey: string, token: string): Promise<number>;
+  claimRequest(recordKey: string, running: string, ttlMs: number): Promise<string | null>;
 }
 
 interface LoadedScript {
@@ -47,7 +70,7 @@ let loaded: Record<ScriptName, LoadedScript> | undefined;
 /** Reads and resolves every script once per process. */
 function loadScripts(): Record<ScriptName, LoadedScript> {
   if (loaded) return loaded;
-  const dir = findLuaDir();
+  const dir = findLuaDir(SCRIPT_FILES.reserveHold);
   const scripts = {} as Record<ScriptName, LoadedScript>;
   for (const [name, file] of Object.entries(SCRIPT_FILES) as [ScriptName, string][]) {
     const lua = readScript(dir, file);

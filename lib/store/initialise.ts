@@ -1,87 +1,71 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isHttpError, unavailable } from '../errors';
 import type { InitLock } from '../lock/init-lock';
-import type { ReserveReply, StockCommands } from '../scripts/commands';
+import type { ReserveReply } from '../scripts/commands';
 import type { StockLoader } from '../types';
 import { backoffDelay } from '../util/backoff';
 import { withDeadline } from '../util/deadline';
 import { toError } from '../util/events';
 import { isStockFigure } from '../validation/input';
 import type { StockKeys } from './keys';
-import type { RedisCaller } from './redis-caller';
 import type { StoreConfig } from './options';
 
-/** reserve-1's answer for a key that holds no figure. */
+/** The reserve script's answer for a key that holds no figure. */
 export const NOT_INITIALISED = -3;
 
 /** What the initialiser needs from its store. */
 export interface InitContext {
   config: StoreConfig;
-  commands: StockCommands;
-  caller: RedisCaller;
   lock: InitLock;
-  /** One reserve-1 call with the store's deadline and late-reply handling. */
-  reserveOnce(keys: StockKeys, key: string, qty: number): Promise<ReserveReply>;
-  /** The late-reply handler of a reserving call (see RedisCaller.run). */
-  onLateReply(key: string, qty: number): (late: ReserveReply) => void;
 }
+
+/** Writes the loaded figure (SET NX) with a new epoch and reserves, in one script. */
+type InitAndReserve = (stock: number, epoch: string) => Promise<ReserveReply>;
+/** The plain reserve call, tried again. */
+type ReserveAgain = () => Promise<ReserveReply>;
 
 /**
  * Reserves against a figure that is missing: one caller across every process
- * takes the lock, loads the figure and writes it (SET NX) while reserving;
- * the others wait with backoff, then reserve. Nobody is turned away because
- * someone else holds the lock; everyone gives up with a 503 after
- * `initTimeoutMs`.
+ * takes the lock, loads the figure and writes it while reserving; the others
+ * wait with backoff, then reserve. Nobody is turned away because someone
+ * else holds the lock; everyone gives up with a 503 after `initTimeoutMs`.
  */
 export async function reserveWhenMissing(
   ctx: InitContext,
   keys: StockKeys,
   key: string,
-  qty: number,
   loader: StockLoader | undefined,
+  initAndReserve: InitAndReserve,
+  reserveAgain: ReserveAgain,
 ): Promise<ReserveReply> {
   if (!loader) throw unavailable(`Stock for ${JSON.stringify(key)} is not initialised and no loader was given`);
   const deadline = Date.now() + ctx.config.initTimeoutMs;
   for (let attempt = 0; ; attempt++) {
-    const token = await ctx.caller.run(() => ctx.lock.tryAcquire(keys.lock));
-    if (token !== null) return loadUnderLock(ctx, keys, key, qty, loader, token, deadline);
+    const token = await ctx.lock.tryAcquire(keys.lock);
+    if (token !== null) {
+      try {
+        // Another holder may have written the figure between our miss and our lock.
+        const again = await reserveAgain();
+        if (again[0] !== NOT_INITIALISED) return again;
+        const ms = Math.max(1, Math.min(ctx.config.loaderTimeoutMs, deadline - Date.now()));
+        const stock = await load(ctx, key, loader, ms);
+        const reply = await initAndReserve(stock, randomBytes(8).toString('hex'));
+        if (reply[4] === 1) ctx.config.emit?.({ type: 'initialised', key, stock });
+        return reply;
+      } finally {
+        ctx.lock.releaseQuietly(keys.lock, token, (error) =>
+          ctx.config.emit?.({ type: 'error', operation: 'lock', key, error }),
+        );
+      }
+    }
     const left = deadline - Date.now();
     if (left <= 0) {
       throw unavailable(`Timed out waiting for the stock of ${JSON.stringify(key)} to be initialised`);
     }
     await sleep(Math.min(left, backoffDelay(attempt)));
-    const reply = await ctx.reserveOnce(keys, key, qty);
+    const reply = await reserveAgain();
     if (reply[0] !== NOT_INITIALISED) return reply;
-  }
-}
-
-async function loadUnderLock(
-  ctx: InitContext,
-  keys: StockKeys,
-  key: string,
-  qty: number,
-  loader: StockLoader,
-  token: string,
-  deadline: number,
-): Promise<ReserveReply> {
-  try {
-    // Another holder may have written the figure between our miss and our lock.
-    const again = await ctx.reserveOnce(keys, key, qty);
-    if (again[0] !== NOT_INITIALISED) return again;
-    const stock = await load(ctx, key, loader, Math.max(1, Math.min(ctx.config.loaderTimeoutMs, deadline - Date.now())));
-    const { ttlSeconds } = ctx.config;
-    const reply = await ctx.caller.run(
-      () => ctx.commands.initAndReserve(keys.stock, stock, ttlSeconds, qty),
-      ctx.onLateReply(key, qty),
-    );
-    if (reply[2] === 1) ctx.config.emit?.({ type: 'initialised', key, stock });
-    return reply;
-  } finally {
-    // Not awaited by the caller's answer; a failure only delays the next
-    // holder until the lock's TTL.
-    ctx.caller.run(() => ctx.lock.release(keys.lock, token)).catch((error: unknown) => {
-      ctx.config.emit?.({ type: 'error', operation: 'lock', key, error: toError(error) });
-    });
   }
 }
 

@@ -2,20 +2,37 @@
  * Every Redis key of one stock item, built in this one place.
  *
  * The item's name sits inside a hash tag, so that on a Redis Cluster its
- * figure and its lock share a slot and one script can touch both. The name is
- * escaped so that it can never close the tag early or forge another item's
- * key: `%`, `{` and `}` become `%25`, `%7B` and `%7D` (an injective mapping,
- * so two names never share a key).
+ * figure, holds and lock share a slot and one script can touch them all. The
+ * name is escaped so that it can never close the tag early or forge another
+ * item's key: `%`, `{` and `}` become `%25`, `%7B` and `%7D` (an injective
+ * mapping, so two names never share a key). The figure's key ends with the
+ * tag; every other key ends with a suffix, so no two kinds can meet.
  */
 export interface StockKeys {
   stock: string;
   lock: string;
+  /** The five keys of every hold script, in their order (see lua/includes/holds.lua). */
+  holds: [figure: string, epoch: string, open: string, holds: string, settled: string];
 }
 
 const TAG_BREAKERS = /[%{}]/g;
 const ESCAPES: Record<string, string> = { '%': '%25', '{': '%7B', '}': '%7D' };
 
+/** `prefix{escaped name}`: an item's tagged base, and its figure's key. */
+export function taggedKey(prefix: string, name: string): string {
+  return `${prefix}{${name.replace(TAG_BREAKERS, (c) => ESCAPES[c] as string)}}`;
+}
+
 export function stockKeys(prefix: string, key: string): StockKeys {
-  const tagged = `${prefix}{${key.replace(TAG_BREAKERS, (c) => ESCAPES[c] as string)}}`;
-  return { stock: tagged, lock: `${tagged}:lock` };
+  const stock = taggedKey(prefix, key);
+  return {
+    stock,
+    lock: `${stock}:lock`,
+    holds: [stock, `${stock}:epoch`, `${stock}:open`, `${stock}:holds`, `${stock}:settled`],
+  };
+}
+
+/** The idempotency record of a request key (its own item, its own slot). */
+export function requestKey(prefix: string, idempotencyKey: string): string {
+  return `${taggedKey(`${prefix}request:`, idempotencyKey)}:record`;
 }

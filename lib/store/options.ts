@@ -12,6 +12,8 @@ export interface StoreConfig {
   loaderTimeoutMs: number;
   lockTtlMs: number;
   initTimeoutMs: number;
+  holdMs: number;
+  retentionMs: number;
   emit: StockEventHandler | undefined;
 }
 
@@ -43,6 +45,8 @@ export function resolveStoreOptions(options: StockStoreOptions): StoreConfig {
     loaderTimeoutMs,
     lockTtlMs,
     initTimeoutMs: intOption(options, 'initTimeoutMs', lockTtlMs + 1000, 1, DAY_MS),
+    holdMs: intOption(options, 'holdSeconds', 900, 1, 365 * 86_400) * 1000,
+    retentionMs: intOption(options, 'retentionSeconds', 86_400, 1, 365 * 86_400) * 1000,
     emit: safeEmitter(functionOption<StockEventHandler>(options, 'onEvent')),
   };
 }

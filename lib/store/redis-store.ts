@@ -1,65 +1,129 @@
+import { randomBytes } from 'node:crypto';
 import { badInput } from '../errors';
 import { InitLock } from '../lock/init-lock';
 import { bindCommands, type ReserveReply, type StockCommands } from '../scripts/commands';
-import type { ReserveResult, StockLoader, StockStore, StockStoreOptions } from '../types';
+import type {
+  ExtendResult,
+  HoldState,
+  HoldsReport,
+  ReconcileReport,
+  ReserveOptions,
+  ReserveResult,
+  SettleResult,
+  StockLoader,
+  StockOperation,
+  StockStore,
+  StockStoreOptions,
+} from '../types';
 import { toError } from '../util/events';
 import { assertKey, assertQuantity, assertStockFigure } from '../validation/input';
-import { giveBack } from './give-back';
+import { settleInBackground } from './settle-in-background';
+import { makeHoldId, nonceOf, parseHoldId } from './hold-id';
 import { NOT_INITIALISED, reserveWhenMissing, type InitContext } from './initialise';
 import { stockKeys, type StockKeys } from './keys';
 import { resolveStoreOptions, type StoreConfig } from './options';
 import { RedisCaller } from './redis-caller';
+import { RedisRequestLedger } from './request-ledger';
 
 const UNLIMITED = -1;
 const INSUFFICIENT = -2;
+
+function assertWholeNumber(value: unknown, name: string, min: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw badInput(`${name} must be a whole number >= ${min}`);
+  }
+}
 
 class RedisStockStore implements StockStore, InitContext {
   readonly commands: StockCommands;
   readonly caller: RedisCaller;
   readonly lock: InitLock;
+  readonly requests: RedisRequestLedger;
 
   constructor(readonly config: StoreConfig) {
     this.commands = bindCommands(config.redis);
     this.caller = new RedisCaller(config.redis, config.timeoutMs);
-    this.lock = new InitLock(config.redis, this.commands, config.lockTtlMs);
+    this.lock = new InitLock(config.redis, this.commands, this.caller, config.lockTtlMs);
+    this.requests = new RedisRequestLedger(config, this.commands, this.caller);
   }
 
-  async reserve(key: string, qty: number, loader?: StockLoader): Promise<ReserveResult> {
+  get holdSeconds(): number {
+    return this.config.holdMs / 1000;
+  }
+
+  holdId(key: string, seed?: string): string {
+    assertKey(key);
+    return makeHoldId(key, seed);
+  }
+
+  async reserve(key: string, qty: number, loader?: StockLoader, options?: ReserveOptions): Promise<ReserveResult> {
     assertKey(key);
     assertQuantity(qty);
+    const holdId = options?.holdId ?? makeHoldId(key);
+    const nonce = options?.holdId === undefined ? nonceOf(holdId) : this.ownHold(holdId, key).nonce;
+    let holdMs = this.config.holdMs;
+    if (options?.holdSeconds !== undefined) {
+      assertWholeNumber(options.holdSeconds, 'holdSeconds', 1);
+      holdMs = options.holdSeconds * 1000;
+    }
     const keys = stockKeys(this.config.prefix, key);
     try {
-      let reply = await this.reserveOnce(keys, key, qty);
-      if (reply[0] === NOT_INITIALISED) reply = await reserveWhenMissing(this, keys, key, qty, loader);
-      return this.toResult(key, qty, reply);
-    } catch (error) {
-      if ((error as { status?: number }).status === 503) {
-        this.config.emit?.({ type: 'error', operation: 'reserve', key, error: toError(error) });
+      let reply = await this.reserveOnce(keys, holdId, nonce, qty, holdMs);
+      if (reply[0] === NOT_INITIALISED) {
+        const { commands, config } = this;
+        reply = await reserveWhenMissing(
+          this,
+          keys,
+          key,
+          loader,
+          (stock, epoch) =>
+            this.caller.run(
+              () =>
+                commands.initAndReserveHold(...keys.holds, stock, config.ttlSeconds, qty, nonce, holdMs, config.retentionMs, epoch),
+              this.onLateReply(holdId),
+            ),
+          () => this.reserveOnce(keys, holdId, nonce, qty, holdMs),
+        );
       }
+      return this.toResult(key, qty, holdId, reply);
+    } catch (error) {
+      this.reportUnavailable('reserve', key, error);
       throw error;
     }
   }
 
-  reserveOnce(keys: StockKeys, key: string, qty: number): Promise<ReserveReply> {
-    return this.caller.run(() => this.commands.reserve(keys.stock, qty), this.onLateReply(key, qty));
+  private reserveOnce(keys: StockKeys, holdId: string, nonce: string, qty: number, holdMs: number): Promise<ReserveReply> {
+    const { commands, config } = this;
+    return this.caller.run(
+      () => commands.reserveHold(...keys.holds, qty, nonce, holdMs, config.retentionMs),
+      this.onLateReply(holdId),
+    );
   }
 
-  /** For a deduction that ran after its caller was told 503: gives the units back. */
-  onLateReply(key: string, qty: number): (late: ReserveReply) => void {
+  /** For a reservation that ran after its caller was told 503: releases its hold. */
+  private onLateReply(holdId: string): (late: ReserveReply) => void {
     return (late) => {
-      if (late[0] >= 0) void giveBack(this, key, qty);
+      if (late[0] >= 0 || late[0] === UNLIMITED) void settleInBackground(this, holdId, 'release');
     };
   }
 
-  private toResult(key: string, qty: number, [code, available]: ReserveReply): ReserveResult {
+  private ownHold(holdId: string, key: string): { nonce: string } {
+    const parsed = parseHoldId(holdId);
+    if (parsed.key !== key) throw badInput(`Hold id is for another item than ${JSON.stringify(key)}`);
+    return parsed;
+  }
+
+  private toResult(key: string, qty: number, holdId: string, reply: ReserveReply): ReserveResult {
+    const [code, available, expiresAt, expired] = reply;
     const emit = this.config.emit;
+    if (emit && expired > 0) emit({ type: 'expired', key, holds: expired });
     if (code >= 0) {
-      emit?.({ type: 'reserved', key, qty, remaining: code });
-      return { status: 'reserved', remaining: code };
+      emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
+      return { status: 'reserved', remaining: code, holdId, expiresAt };
     }
     if (code === UNLIMITED) {
-      emit?.({ type: 'reserved', key, qty, remaining: UNLIMITED });
-      return { status: 'unlimited' };
+      emit?.({ type: 'reserved', key, qty, remaining: UNLIMITED, holdId });
+      return { status: 'unlimited', holdId, expiresAt };
     }
     if (code === INSUFFICIENT) {
       emit?.({ type: 'sold-out', key, requested: qty, available });
@@ -68,15 +132,103 @@ class RedisStockStore implements StockStore, InitContext {
     throw new Error(`reserve-stock: unexpected reply ${code} from the reserve script`);
   }
 
-  async release(key: string, qty: number): Promise<number | null> {
+  private reportUnavailable(operation: StockOperation, key: string, error: unknown): void {
+    if ((error as { status?: number }).status === 503) {
+      this.config.emit?.({ type: 'error', operation, key, error: toError(error) });
+    }
+  }
+
+  private reportExpired(key: string, expired: number): void {
+    if (expired > 0) this.config.emit?.({ type: 'expired', key, holds: expired });
+  }
+
+  private async settle(holdId: string, action: 'commit' | 'release'): Promise<SettleResult> {
+    const { key, nonce } = parseHoldId(holdId);
+    const { holds } = stockKeys(this.config.prefix, key);
     try {
-      const stock = await this.addStock(key, qty);
-      this.config.emit?.({ type: 'released', key, qty, stock });
-      return stock;
+      const [state, changed, expired] = await this.caller.run(() =>
+        this.commands.settleHold(...holds, nonce, action, this.config.retentionMs),
+      );
+      this.reportExpired(key, expired);
+      if (changed === 1) {
+        this.config.emit?.(action === 'commit' ? { type: 'committed', key, holdId } : { type: 'released', key, holdId });
+      }
+      return { state: state as HoldState, changed: changed === 1 };
     } catch (error) {
-      this.config.emit?.({ type: 'error', operation: 'release', key, error: toError(error) });
+      this.reportUnavailable(action, key, error);
       throw error;
     }
+  }
+
+  commit(holdId: string): Promise<SettleResult> {
+    return this.settle(holdId, 'commit');
+  }
+
+  release(holdId: string): Promise<SettleResult> {
+    return this.settle(holdId, 'release');
+  }
+
+  async extend(holdId: string, seconds: number): Promise<ExtendResult> {
+    const { key, nonce } = parseHoldId(holdId);
+    assertWholeNumber(seconds, 'seconds', 1);
+    const { holds } = stockKeys(this.config.prefix, key);
+    try {
+      const [state, expiresAt, expired] = await this.caller.run(() =>
+        this.commands.extendHold(...holds, nonce, seconds * 1000, this.config.retentionMs),
+      );
+      this.reportExpired(key, expired);
+      return { state: state as HoldState, expiresAt: state === 'held' ? expiresAt : null };
+    } catch (error) {
+      this.reportUnavailable('extend', key, error);
+      throw error;
+    }
+  }
+
+  private async inspect(key: string, list: 0 | 1) {
+    assertKey(key);
+    const { holds } = stockKeys(this.config.prefix, key);
+    const reply = await this.caller.run(() => this.commands.inspectHolds(...holds, this.config.retentionMs, list));
+    this.reportExpired(key, reply[4]);
+    return reply;
+  }
+
+  async getHolds(key: string): Promise<HoldsReport> {
+    const [, units, count, flat] = await this.inspect(key, 1);
+    const holds: HoldsReport['holds'] = [];
+    for (let i = 0; i < flat.length; i += 3) {
+      holds.push({ holdId: `${flat[i]}.${Buffer.from(key).toString('base64url')}`, qty: Number(flat[i + 1]), expiresAt: Number(flat[i + 2]) });
+    }
+    return { key, count, units, holds };
+  }
+
+  async getStock(key: string): Promise<number | null> {
+    const [figure] = await this.inspect(key, 0);
+    return figure === null ? null : Number(figure);
+  }
+
+  async reconcile(key: string, databaseStock: number, options: { fix?: boolean } = {}): Promise<ReconcileReport> {
+    assertStockFigure(databaseStock);
+    const [figure, held, openHolds] = await this.inspect(key, 0);
+    const redis = figure === null ? null : Number(figure);
+    const drift = driftOf(redis, held, databaseStock);
+    let fixed = false;
+    if (options.fix && drift !== 0 && redis !== null) {
+      const keys = stockKeys(this.config.prefix, key);
+      const token = await this.lock.acquireWithin(keys.lock, this.config.initTimeoutMs);
+      try {
+        const [, , expired] = await this.caller.run(() =>
+          this.commands.resetFigure(...keys.holds, databaseStock, this.config.retentionMs),
+        );
+        this.reportExpired(key, expired);
+        fixed = true;
+      } finally {
+        this.lock.releaseQuietly(keys.lock, token, (error) =>
+          this.config.emit?.({ type: 'error', operation: 'lock', key, error }),
+        );
+      }
+    }
+    this.config.emit?.({ type: 'reconciled', key, drift, fixed });
+    return { key, database: databaseStock, redis, held, openHolds, drift, fixed };
   }
 
   async addStock(key: string, qty: number): Promise<number | null> {
@@ -86,24 +238,20 @@ class RedisStockStore implements StockStore, InitContext {
     return this.caller.run(() => this.commands.addStock(stock, qty));
   }
 
-  async getStock(key: string): Promise<number | null> {
-    assertKey(key);
-    const { stock } = stockKeys(this.config.prefix, key);
-    const raw = await this.caller.run(() => this.config.redis.get(stock));
-    return raw === null ? null : Number(raw);
-  }
-
   async setStock(key: string, qty: number, ttlSeconds?: number): Promise<void> {
     assertKey(key);
     assertStockFigure(qty);
-    if (ttlSeconds !== undefined && !(Number.isSafeInteger(ttlSeconds) && ttlSeconds >= 0)) {
-      throw badInput('ttlSeconds must be a whole number >= 0');
-    }
+    if (ttlSeconds !== undefined) assertWholeNumber(ttlSeconds, 'ttlSeconds', 0);
     const ttl = ttlSeconds ?? this.config.ttlSeconds;
-    const { stock } = stockKeys(this.config.prefix, key);
-    const { redis } = this.config;
-    await this.caller.run(() => (ttl > 0 ? redis.set(stock, qty, 'EX', ttl) : redis.set(stock, qty)));
+    const [figure, epoch] = stockKeys(this.config.prefix, key).holds;
+    await this.caller.run(() => this.commands.setStock(figure, epoch, qty, ttl, randomBytes(8).toString('hex')));
   }
+}
+
+function driftOf(redis: number | null, held: number, database: number): number | null {
+  if (redis === null) return null;
+  if (redis === UNLIMITED || database === UNLIMITED) return redis === database ? 0 : null;
+  return redis + held - database;
 }
 
 /**
@@ -114,6 +262,7 @@ class RedisStockStore implements StockStore, InitContext {
  * @example
  * const store = createStockStore({ redis: new Redis(), prefix: 'stock:', ttlSeconds: 3600 });
  * const result = await store.reserve('sku-1', 2, (sku) => stockFromDb(sku));
+ * if (result.status === 'reserved') await store.commit(result.holdId);
  */
 export function createStockStore(options: StockStoreOptions): StockStore {
   return new RedisStockStore(resolveStoreOptions(options));

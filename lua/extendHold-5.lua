@@ -1,0 +1,34 @@
+--[[
+  Extends an open hold so that it lasts at least ARGV[2] ms from now (a
+  payment that takes longer than planned keeps its units). A hold that has
+  expired, or was committed or released, is left as it is.
+
+  Input:
+    KEYS[1..5] figure, epoch, open, holds, settled (see includes/holds)
+    ARGV[1] hold id
+    ARGV[2] ms from now
+    ARGV[3] how long a settled hold's record is kept, ms
+
+  Output: { state, expiresAt, expired }
+    state 'held' with the new expiry (ms), or the hold's settled state
+    ('committed', 'released', 'expired', 'unknown') with 0;
+    expired: how many of the item's holds this call expired (for metrics)
+]]
+--- @include "includes/clock"
+--- @include "includes/holds"
+
+local now = nowMs()
+local expired = reapHolds(KEYS, now, tonumber(ARGV[3]))
+local hold = readHold(KEYS, ARGV[1])
+if not hold then
+  return { 'unknown', 0, expired }
+end
+if hold.s ~= 'held' then
+  return { hold.s, 0, expired }
+end
+local expiresAt = math.max(hold.x, now + tonumber(ARGV[2]))
+hold.x = expiresAt
+writeHold(KEYS, ARGV[1], hold)
+redis.call('ZADD', KEYS[3], expiresAt, ARGV[1])
+keepFigureFor(KEYS, expiresAt - now)
+return { 'held', expiresAt, expired }

@@ -1,0 +1,41 @@
+--[[
+  Writes the figure loaded from the database, only if no figure is there
+  (SET NX: a figure already written, and maybe already deducted from, is
+  never overwritten), starts a new epoch with it, then reserves under a hold
+  against whatever figure now stands. Correctness rests on the NX here, not
+  on the initialisation lock.
+
+  Input:
+    KEYS[1..5] figure, epoch, open, holds, settled (see includes/holds)
+    ARGV[1] stock loaded from the source of truth (integer >= -1)
+    ARGV[2] TTL of the figure in seconds (0 = none)
+    ARGV[3] quantity (positive integer)
+    ARGV[4] hold id
+    ARGV[5] how long the hold lasts, ms
+    ARGV[6] how long a settled hold's record is kept, ms
+    ARGV[7] the new epoch (random, made by the caller)
+
+  Output: { code, available, expiresAt, expired, written }
+    as reserveHold-5; written = 1 when this call wrote the figure
+]]
+--- @include "includes/clock"
+--- @include "includes/reserveUnits"
+--- @include "includes/holds"
+--- @include "includes/reserveHold"
+
+local written
+if tonumber(ARGV[2]) > 0 then
+  written = redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
+  if written then
+    redis.call('SET', KEYS[2], ARGV[7], 'EX', ARGV[2])
+  end
+else
+  written = redis.call('SET', KEYS[1], ARGV[1], 'NX')
+  if written then
+    redis.call('SET', KEYS[2], ARGV[7])
+  end
+end
+
+local reply = reserveHold(KEYS, ARGV[4], tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+reply[5] = written and 1 or 0
+return reply
