@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import type { StockEvent } from '../lib';
 import { createApp } from './app';
 import { config } from './config';
-import { createDatabase, prepareDatabase } from './db';
+import { openServices } from './services';
 
 /** The library's failures (Redis or the loader down: the 503s) belong in the log. */
 function logFailures(event: StockEvent): void {
@@ -12,20 +11,7 @@ function logFailures(event: StockEvent): void {
 
 /** Runs the example shop until SIGINT or SIGTERM. */
 async function main(): Promise<void> {
-  const db = createDatabase(config.databaseUrl);
-  try {
-    await prepareDatabase(db);
-  } catch (error) {
-    throw new Error(`Cannot use the database at DATABASE_URL=${config.databaseUrl}: ${(error as Error).message}`);
-  }
-  // Fail fast at start rather than queueing commands for a Redis that is not there.
-  const redis = new Redis(config.redisUrl, { lazyConnect: true });
-  try {
-    await redis.connect();
-  } catch (error) {
-    await db.sequelize.close();
-    throw new Error(`Cannot reach Redis at REDIS_URL=${config.redisUrl}: ${(error as Error).message}`);
-  }
+  const { db, redis, close } = await openServices(config);
   const { app } = createApp({ db, redis, onEvent: logFailures });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -42,8 +28,7 @@ async function main(): Promise<void> {
     console.log(`${signal}: closing the server, Redis and the database pool`);
     // close() waits for requests in progress; idle keep-alive sockets are closed for it.
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await redis.quit();
-    await db.sequelize.close();
+    await close();
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

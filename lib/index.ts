@@ -5,9 +5,17 @@ export { stockKeys, type StockKeys } from './store/keys';
 export { ConfigError, type ConfigErrorCode, type SoldOutError, type SoldOutDetails } from './errors';
 export { MAX_KEY_LENGTH } from './validation/input';
 export type {
+  ExtendResult,
+  HoldState,
+  HoldsReport,
+  ReconcileReport,
   RedisClient,
+  RequestLedger,
+  RequestRecord,
   Reservation,
+  ReserveOptions,
   ReserveResult,
+  SettleResult,
   StockEvent,
   StockEventHandler,
   StockLoader,

@@ -1,0 +1,41 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config';
+import { createDatabase, prepareDatabase, type Database } from './db';
+
+/** The database pool and the Redis client the example's commands share. */
+export interface Services {
+  db: Database;
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (tables created, an empty shop seeded) and Redis, and
+ * fails fast with the variable to fix when either cannot be reached.
+ */
+export async function openServices(config: Config): Promise<Services> {
+  const db = createDatabase(config.databaseUrl);
+  try {
+    await prepareDatabase(db);
+  } catch (error) {
+    await db.sequelize.close();
+    throw new Error(`Cannot use the database at DATABASE_URL=${config.databaseUrl}: ${(error as Error).message}`);
+  }
+  // lazyConnect + connect(): a Redis that is not there is an error now, not a queue of commands.
+  const redis = new Redis(config.redisUrl, { lazyConnect: true });
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    await db.sequelize.close();
+    throw new Error(`Cannot reach Redis at REDIS_URL=${config.redisUrl}: ${(error as Error).message}`);
+  }
+  return {
+    db,
+    redis,
+    close: async () => {
+      await redis.quit();
+      await db.sequelize.close();
+    },
+  };
+}
