@@ -9,6 +9,7 @@ import request from 'supertest';
 import { createStockStore, reserveStock, stockKeys, type ReserveResult, type StockStore } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
 import { EventLog } from './helpers/events';
+import { expectHoldId, withoutHold } from './helpers/holds';
 import { REDIS_URL, useSharedRedis } from './helpers/redis';
 import { sleep, waitFor } from './helpers/wait';
 
@@ -64,11 +65,19 @@ describe('core: concurrency', function () {
       for (const r of results) if (r.status === 'insufficient') expect(r.available).to.equal(0);
       expect(await store.getStock('sku-1')).to.equal(0);
       expect(min).to.be.at.least(0);
+      // Every success is its own open hold of one unit.
+      const ids = results.flatMap((r) => (r.status === 'reserved' ? [r.holdId] : []));
+      for (const id of ids) expectHoldId(id, 'sku-1');
+      expect(new Set(ids).size).to.equal(100);
+      const open = await store.getHolds('sku-1');
+      expect(open).to.deep.include({ count: 100, units: 100 });
+      expect(open.holds.map((h) => h.holdId).sort()).to.deep.equal([...ids].sort());
     });
 
     it('over HTTP: exactly 100 x 201, 900 x 409 with key/requested/available, stock ends at 0', async () => {
       const prefix = shared.prefix();
-      const store = createStockStore({ redis: shared.redis, prefix });
+      const log = new EventLog();
+      const store = createStockStore({ redis: shared.redis, prefix, onEvent: log.onEvent });
       const { stock } = stockKeys(prefix, 'sku-http');
       await store.setStock('sku-http', 100);
 
@@ -97,8 +106,13 @@ describe('core: concurrency', function () {
             available: 0,
           });
         }
-        // 2xx without commit keeps the units: nothing comes back.
+        // A 2xx without commit commits the hold: the units are kept for good, nothing comes back.
+        await waitFor(() => log.count('committed') === 100, '100 commits');
         await sleep(200);
+        expect(log.count('committed')).to.equal(100);
+        expect(log.count('released')).to.equal(0);
+        expect(new Set(log.of('committed').map((e) => e.holdId)).size).to.equal(100);
+        expect(await store.getHolds('sku-http')).to.deep.equal({ key: 'sku-http', count: 0, units: 0, holds: [] });
         expect(await store.getStock('sku-http')).to.equal(0);
         expect(min).to.be.at.least(0);
       } finally {
@@ -129,9 +143,14 @@ describe('core: concurrency', function () {
         const soldOut = responses.filter((r) => r.status === 409).length;
         expect(placed + failed + soldOut).to.equal(1000);
         await waitFor(() => log.count('released') === failed, `${failed} give-backs`, 10_000);
+        await waitFor(() => log.count('committed') === placed, `${placed} commits`, 10_000);
         await sleep(200);
         const min = await watcher.stop();
         expect(log.count('released')).to.equal(failed);
+        expect(log.count('committed')).to.equal(placed);
+        const settled = [...log.of('released'), ...log.of('committed')].map((e) => e.holdId);
+        expect(new Set(settled).size, 'each hold settled once').to.equal(placed + failed);
+        expect(await store.getHolds('flaky')).to.deep.include({ count: 0, units: 0 });
         expect(log.count('reserved')).to.equal(placed + failed);
         expect(await store.getStock('flaky')).to.equal(100 - placed);
         expect(placed).to.be.at.most(100);
@@ -151,6 +170,7 @@ describe('core: concurrency', function () {
       const left = (await store.getStock('mix')) as number;
       expect(left).to.be.at.least(0);
       expect(granted + left).to.equal(100);
+      expect(await store.getHolds('mix')).to.deep.include({ count: results.filter((r) => r.status === 'reserved').length, units: granted });
       // Whatever is left is smaller than every refused request, or 0.
       for (const [i, r] of results.entries()) {
         if (r.status === 'insufficient') expect(r.available).to.be.below(qtys[i] as number);
@@ -334,7 +354,7 @@ describe('core: concurrency', function () {
         return 5;
       };
       const result = await store.reserve('taken-over', 2, loader);
-      expect(result).to.deep.equal({ status: 'reserved', remaining: 3 });
+      expect(withoutHold(result, 'taken-over')).to.deep.equal({ status: 'reserved', remaining: 3 });
       await sleep(200); // the lock release runs after the answer
       expect(await shared.redis.get(lock)).to.equal('new-owner');
     });
@@ -349,7 +369,7 @@ describe('core: concurrency', function () {
         expect(await shared.redis.pttl(lock)).to.be.within(1, 5000);
         return 3;
       });
-      expect(result).to.deep.equal({ status: 'reserved', remaining: 2 });
+      expect(withoutHold(result, 'own')).to.deep.equal({ status: 'reserved', remaining: 2 });
       expect(tokenDuringLoad).to.match(/^[0-9a-f]{32}$/);
       await waitFor(async () => (await shared.redis.exists(lock)) === 0, 'the owner to free its lock');
     });

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { createStockStore, reserveStock, stockKeys, type StockStore } from '../lib';
 import { express, jsonErrors } from './helpers/app';
 import { EventLog } from './helpers/events';
+import { withoutHold } from './helpers/holds';
 import { keysWithPrefix, useSharedRedis } from './helpers/redis';
 import { sleep, waitFor } from './helpers/wait';
 
@@ -145,7 +146,7 @@ describe('core: loader', () => {
     await sleep(100);
     await expectNothingWritten(ctx);
     // The lock was freed, so the next caller loads at once.
-    expect(await ctx.store.reserve('sku', 1, () => 8)).to.deep.equal({ status: 'reserved', remaining: 7 });
+    expect(withoutHold(await ctx.store.reserve('sku', 1, () => 8), 'sku')).to.deep.equal({ status: 'reserved', remaining: 7 });
   });
 
   it('a loader that returns -1 makes the item unlimited, loaded once', async () => {
@@ -155,8 +156,10 @@ describe('core: loader', () => {
       calls++;
       return -1;
     };
-    expect(await ctx.store.reserve('sku', 5, loader)).to.deep.equal({ status: 'unlimited' });
-    expect(await ctx.store.reserve('sku', 1_000_000, loader)).to.deep.equal({ status: 'unlimited' });
+    expect(withoutHold(await ctx.store.reserve('sku', 5, loader), 'sku')).to.deep.equal({ status: 'unlimited' });
+    expect(withoutHold(await ctx.store.reserve('sku', 1_000_000, loader), 'sku')).to.deep.equal({ status: 'unlimited' });
+    // Unlimited stock is held as holds of 0 units.
+    expect(await ctx.store.getHolds('sku')).to.deep.include({ count: 2, units: 0 });
     expect(calls).to.equal(1);
     expect(await ctx.store.getStock('sku')).to.equal(-1);
     expect(ctx.log.of('initialised')).to.deep.equal([{ type: 'initialised', key: 'sku', stock: -1 }]);

@@ -8,9 +8,10 @@
 import { expect } from 'chai';
 import Redis, { type RedisOptions } from 'ioredis';
 import request from 'supertest';
-import { createStockStore, reserveStock, stockKeys, type StockStoreOptions } from '../lib';
+import { createStockStore, reserveStock, stockKeys, type ReserveResult, type StockStoreOptions } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
 import { EventLog } from './helpers/events';
+import { expectHoldId, withoutHold } from './helpers/holds';
 import { uniquePrefix } from './helpers/redis';
 import { pings, RedisServer } from './helpers/redis-server';
 import { sleep, waitFor } from './helpers/wait';
@@ -99,19 +100,39 @@ describe('core: Redis outages (private redis-server)', function () {
   describe('NOSCRIPT recovery', () => {
     it('after SCRIPT FLUSH every script keeps working, with no error reaching the caller', async () => {
       const { store, log } = make();
-      expect(await store.reserve('sku', 1, () => 10)).to.deep.equal({ status: 'reserved', remaining: 9 });
-      expect(await store.release('sku', 1)).to.equal(10);
+      const first = await store.reserve('sku', 1, () => 10);
+      expect(withoutHold(first, 'sku')).to.deep.equal({ status: 'reserved', remaining: 9 });
+      if (first.status !== 'reserved') throw new Error('not reserved');
+      await admin.script('FLUSH');
+      expect(await store.release(first.holdId)).to.deep.equal({ state: 'released', changed: true });
+      await admin.script('FLUSH');
+      expect(await store.getStock('sku')).to.equal(10);
 
       await admin.script('FLUSH');
       const before = await errorstat('NOSCRIPT');
-      expect(await store.reserve('sku', 2)).to.deep.equal({ status: 'reserved', remaining: 8 });
+      const second = await store.reserve('sku', 2);
+      expect(withoutHold(second, 'sku')).to.deep.equal({ status: 'reserved', remaining: 8 });
+      if (second.status !== 'reserved') throw new Error('not reserved');
       // The client did send EVALSHA, got NOSCRIPT, and recovered by itself.
       expect(await errorstat('NOSCRIPT')).to.be.above(before);
 
       await admin.script('FLUSH');
+      expect((await store.extend(second.holdId, 1800)).state).to.equal('held');
+      await admin.script('FLUSH');
+      expect(await store.getHolds('sku')).to.deep.include({ count: 1, units: 2 });
+      await admin.script('FLUSH');
+      expect(await store.commit(second.holdId)).to.deep.equal({ state: 'committed', changed: true });
+      await admin.script('FLUSH');
       expect(await store.addStock('sku', 2)).to.equal(10);
       await admin.script('FLUSH');
-      expect(await store.reserve('cold', 3, () => 5)).to.deep.equal({ status: 'reserved', remaining: 2 });
+      expect(await store.reconcile('sku', 10)).to.deep.include({ redis: 10, held: 0, drift: 0, fixed: false });
+      await admin.script('FLUSH');
+      expect(await store.reconcile('sku', 12, { fix: true })).to.deep.include({ redis: 10, drift: -2, fixed: true });
+      expect(await store.getStock('sku')).to.equal(12);
+      await admin.script('FLUSH');
+      await store.setStock('sku', 10);
+      await admin.script('FLUSH');
+      expect(withoutHold(await store.reserve('cold', 3, () => 5), 'cold')).to.deep.equal({ status: 'reserved', remaining: 2 });
       expect(log.count('error')).to.equal(0);
     });
 
@@ -126,8 +147,9 @@ describe('core: Redis outages (private redis-server)', function () {
       expect((await request(app).post('/ok')).status).to.equal(201);
       await admin.script('FLUSH');
       expect((await request(app).post('/fail')).status).to.equal(500);
-      await waitFor(() => log.count('released') === 1, 'the give-back');
+      await waitFor(() => log.count('released') === 1 && log.count('committed') === 1, 'the commit and the give-back');
       expect(await store.getStock('sku')).to.equal(4);
+      expect(await store.getHolds('sku')).to.deep.include({ count: 0, units: 0 });
       expect(log.count('error')).to.equal(0);
     });
 
@@ -138,10 +160,10 @@ describe('core: Redis outages (private redis-server)', function () {
         loads++;
         return 10;
       };
-      expect(await store.reserve('sku', 1, loader)).to.deep.equal({ status: 'reserved', remaining: 9 });
+      expect(withoutHold(await store.reserve('sku', 1, loader), 'sku')).to.deep.equal({ status: 'reserved', remaining: 9 });
       await server.restart();
       await waitFor(() => redis.status === 'ready', 'the client to reconnect', 15_000);
-      expect(await store.reserve('sku', 1, loader)).to.deep.equal({ status: 'reserved', remaining: 9 });
+      expect(withoutHold(await store.reserve('sku', 1, loader), 'sku')).to.deep.equal({ status: 'reserved', remaining: 9 });
       expect(loads).to.equal(2);
     });
   });
@@ -152,7 +174,7 @@ describe('core: Redis outages (private redis-server)', function () {
       const { store, redis, log } = make({ timeoutMs: TIMEOUT }, { maxRetriesPerRequest: null });
       expect(redis.options.maxRetriesPerRequest).to.equal(null);
       const loader = () => 10;
-      expect(await store.reserve('sku', 1, loader)).to.deep.equal({ status: 'reserved', remaining: 9 });
+      expect(withoutHold(await store.reserve('sku', 1, loader), 'sku')).to.deep.equal({ status: 'reserved', remaining: 9 });
 
       await server.stop();
       // Across the client's states while Redis is gone (close, reconnecting, connecting...).
@@ -168,7 +190,7 @@ describe('core: Redis outages (private redis-server)', function () {
       expect(log.of('error').map((e) => `${e.operation}:${e.key}`)).to.deep.equal(Array(8).fill('reserve:sku'));
 
       await server.start();
-      let result: unknown;
+      let result: ReserveResult | undefined;
       await waitFor(
         async () => {
           result = await store.reserve('sku', 1, loader).catch(() => undefined);
@@ -179,8 +201,8 @@ describe('core: Redis outages (private redis-server)', function () {
         100,
       );
       // The data went with the old process: the figure is loaded again.
-      expect(result).to.deep.equal({ status: 'reserved', remaining: 9 });
-      expect(await store.reserve('sku', 2)).to.deep.equal({ status: 'reserved', remaining: 7 });
+      expect(withoutHold(result as ReserveResult, 'sku')).to.deep.equal({ status: 'reserved', remaining: 9 });
+      expect(withoutHold(await store.reserve('sku', 2), 'sku')).to.deep.equal({ status: 'reserved', remaining: 7 });
       // No stale deduction from the outage lands afterwards.
       await sleep(300);
       expect(await store.getStock('sku')).to.equal(7);
@@ -223,7 +245,8 @@ describe('core: Redis outages (private redis-server)', function () {
       app.use(jsonErrors);
       expect((await request(app).post('/order')).status).to.equal(201);
       expect(await redis.get(stockKeys('stock:', 'sku').stock)).to.equal('1');
-      expect(log.events.map((e) => e.type)).to.deep.equal(['initialised', 'reserved']);
+      await waitFor(() => log.count('committed') === 1, 'the 201 to commit the hold');
+      expect(log.events.map((e) => e.type)).to.deep.equal(['initialised', 'reserved', 'committed']);
     });
   });
 
@@ -250,10 +273,14 @@ describe('core: Redis outages (private redis-server)', function () {
         await paused;
 
         await waitFor(() => log.count('released') === 1, 'the late deduction to be given back', 8000);
-        expect(log.of('released')).to.deep.equal([{ type: 'released', key: 'sku', qty: 3, stock: 10 }]);
+        const [released] = log.of('released');
+        expectHoldId(released?.holdId, 'sku');
+        expect(log.of('released')).to.deep.equal([{ type: 'released', key: 'sku', holdId: released?.holdId }]);
         await sleep(200);
         expect(await store.getStock('sku')).to.equal(10);
+        expect(await store.getHolds('sku')).to.deep.include({ count: 0, units: 0 });
         expect(log.count('reserved')).to.equal(0);
+        expect(log.count('released')).to.equal(1);
       });
     }
 
@@ -314,16 +341,16 @@ describe('core: Redis outages (private redis-server)', function () {
       }
     });
 
-    it('release() called by the handler while Redis is down resolves, never rejects', async () => {
+    it('release() called by the handler while Redis is down resolves (still held, retried), never rejects', async () => {
       const { store, redis, log } = make({ timeoutMs: 500 });
       await store.setStock('sku', 10);
-      let outcome: string | undefined;
+      let outcome: unknown;
       const app = express();
       app.post('/order', reserveStock({ store, key: 'sku' }), async (req, res) => {
         await server.stop();
         await waitFor(() => redis.status !== 'ready', 'the client to notice');
         await req.reservation?.release().then(
-          () => (outcome = 'resolved'),
+          (result) => (outcome = result),
           () => (outcome = 'rejected'),
         );
         res.status(200).json({ state: req.reservation?.state });
@@ -331,8 +358,9 @@ describe('core: Redis outages (private redis-server)', function () {
       app.use(jsonErrors);
       const res = await request(app).post('/order');
       expect(res.status).to.equal(200);
-      expect(res.body.state).to.equal('released');
-      expect(outcome).to.equal('resolved');
+      // Not settled yet: the hold stays open (retried in the background, expiry as the backstop).
+      expect(res.body.state).to.equal('held');
+      expect(outcome).to.deep.equal({ state: 'held', changed: false });
       expect(log.of('error').map((e) => e.operation)).to.include('release');
     });
 
@@ -341,8 +369,10 @@ describe('core: Redis outages (private redis-server)', function () {
       // 'reconnecting', so the give-back is refused unsent (and retried).
       const { store, redis, log } = make({ timeoutMs: 1000 }, { retryStrategy: () => 200 });
       await store.setStock('sku', 10, 0);
+      let holdId: string | undefined;
       const app = express();
-      app.post('/order', reserveStock({ store, key: 'sku', qty: 4 }), async (_req, res) => {
+      app.post('/order', reserveStock({ store, key: 'sku', qty: 4 }), async (req, res) => {
+        holdId = req.reservation?.holdId;
         await admin.save(); // keep the figure (6) across the restart
         await server.stop();
         await waitFor(() => redis.status !== 'ready', 'the client to notice');
@@ -354,9 +384,11 @@ describe('core: Redis outages (private redis-server)', function () {
       expect(log.of('error')[0]?.error).to.include({ status: 503, code: 'ERR_RESERVE_STOCK_NOT_CONNECTED' });
       await server.start();
       await waitFor(() => log.count('released') === 1, 'the retried give-back', 12_000);
-      expect(log.of('released')).to.deep.equal([{ type: 'released', key: 'sku', qty: 4, stock: 10 }]);
+      expectHoldId(holdId, 'sku');
+      expect(log.of('released')).to.deep.equal([{ type: 'released', key: 'sku', holdId }]);
       await sleep(500);
       expect(await store.getStock('sku')).to.equal(10);
+      expect(await store.getHolds('sku')).to.deep.include({ count: 0, units: 0 });
       expect(log.count('released')).to.equal(1);
     });
   });

@@ -10,6 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { createStockStore, reserveStock, type Reservation, type ReserveStockOptions, type StockStore } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
 import { EventLog } from './helpers/events';
+import { expectExpiry, expectHoldId } from './helpers/holds';
 import { useSharedRedis } from './helpers/redis';
 import { sleep, waitFor } from './helpers/wait';
 
@@ -68,19 +69,33 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
+/** The request's one hold, released once: its units back, nothing committed, no hold left open. */
 async function expectReleasedOnce(s: Shop): Promise<void> {
   await waitFor(() => s.log.count('released') >= 1, 'the units to be given back');
   await sleep(SETTLE_MS);
-  expect(s.log.of('released')).to.deep.equal([{ type: 'released', key: 'item', qty: QTY, stock: STOCK }]);
+  const { holdId } = s.reservation();
+  expectHoldId(holdId, 'item');
+  expect(s.log.of('reserved')).to.deep.equal([{ type: 'reserved', key: 'item', qty: QTY, remaining: STOCK - QTY, holdId }]);
+  expect(s.log.of('released')).to.deep.equal([{ type: 'released', key: 'item', holdId }]);
+  expect(s.log.count('committed')).to.equal(0);
   expect(await s.store.getStock('item')).to.equal(STOCK);
+  expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, holds: [] });
   expect(s.reservation().state).to.equal('released');
+  expect(await s.store.release(holdId)).to.deep.equal({ state: 'released', changed: false });
 }
 
+/** The request's one hold, committed once: its units kept for good, nothing given back, no hold left open. */
 async function expectKept(s: Shop): Promise<void> {
+  await waitFor(() => s.log.count('committed') >= 1, 'the hold to be committed');
   await sleep(SETTLE_MS);
+  const { holdId } = s.reservation();
+  expectHoldId(holdId, 'item');
   expect(s.log.count('released')).to.equal(0);
+  expect(s.log.of('committed')).to.deep.equal([{ type: 'committed', key: 'item', holdId }]);
   expect(await s.store.getStock('item')).to.equal(STOCK - QTY);
+  expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, holds: [] });
   expect(s.reservation().state).to.equal('committed');
+  expect(await s.store.commit(holdId)).to.deep.equal({ state: 'committed', changed: false });
 }
 
 describe('core: rollback, exactly once', () => {
@@ -194,7 +209,7 @@ describe('core: rollback, exactly once', () => {
     });
   });
 
-  describe('the units are kept', () => {
+  describe('the units are kept (the hold is committed)', () => {
     it('on a 2xx without commit', async () => {
       const s = await shop((_req, res) => res.status(201).json({ ordered: true }));
       const res = await request(s.url).post('/order');
@@ -245,10 +260,11 @@ describe('core: rollback, exactly once', () => {
   });
 
   describe('unlimited stock (-1)', () => {
-    it('passes with remaining -1, and neither a failure nor release() gives anything back', async () => {
+    it('passes with remaining -1 under a hold of 0 units: release() settles it once and gives nothing back', async () => {
       const s = await shop(
         async (req, res) => {
           expect(req.reservation).to.include({ key: 'item', qty: QTY, remaining: -1, state: 'held' });
+          expect(await s.store.getHolds('item')).to.deep.include({ count: 1, units: 0 });
           await req.reservation?.release();
           res.status(500).end();
         },
@@ -257,10 +273,16 @@ describe('core: rollback, exactly once', () => {
       );
       const res = await request(s.url).post('/order');
       expect(res.status).to.equal(500);
+      await waitFor(() => s.log.count('released') >= 1, 'the hold to be released');
       await sleep(SETTLE_MS);
-      expect(s.log.count('released')).to.equal(0);
+      const { holdId } = s.reservation();
+      expectHoldId(holdId, 'item');
+      expect(s.log.of('released')).to.deep.equal([{ type: 'released', key: 'item', holdId }]);
+      expect(s.log.count('committed')).to.equal(0);
+      expect(s.reservation().state).to.equal('released');
       expect(await s.store.getStock('item')).to.equal(-1);
-      expect(s.log.of('reserved')).to.deep.equal([{ type: 'reserved', key: 'item', qty: QTY, remaining: -1 }]);
+      expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, holds: [] });
+      expect(s.log.of('reserved')).to.deep.equal([{ type: 'reserved', key: 'item', qty: QTY, remaining: -1, holdId }]);
     });
   });
 
@@ -271,6 +293,25 @@ describe('core: rollback, exactly once', () => {
     });
     const res = await request(s.url).post('/order');
     expect(res.body).to.deep.equal({ key: 'item', qty: QTY, remaining: STOCK - QTY, state: 'held' });
+    await expectKept(s);
+  });
+
+  it('req.reservation holds the hold id and its expiry (holdSeconds ahead), the hold open while the handler runs', async () => {
+    let during: unknown;
+    const s = await shop(
+      async (req, res) => {
+        const r = req.reservation as Reservation;
+        during = await s.store.getHolds('item');
+        res.status(201).json({ holdId: r.holdId, expiresAt: r.expiresAt });
+      },
+      { holdSeconds: 120 },
+    );
+    const res = await request(s.url).post('/order');
+    const { holdId, expiresAt } = s.reservation();
+    expectHoldId(holdId, 'item');
+    expectExpiry(expiresAt, 120);
+    expect(res.body).to.deep.equal({ holdId, expiresAt });
+    expect(during).to.deep.equal({ key: 'item', count: 1, units: QTY, holds: [{ holdId, qty: QTY, expiresAt }] });
     await expectKept(s);
   });
 });

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { createStockStore, reserveStock, stockKeys, type StockEvent, type StockStoreOptions } from '../lib';
 import { express, jsonErrors } from './helpers/app';
 import { EventLog } from './helpers/events';
+import { expectHoldId, figureKeys, withoutHold } from './helpers/holds';
 import { keysWithPrefix, useSharedRedis } from './helpers/redis';
 import { sleep, waitFor } from './helpers/wait';
 
@@ -17,7 +18,8 @@ function make(options: Partial<StockStoreOptions> = {}) {
   const log = new EventLog();
   const store = createStockStore({ redis: shared.redis, prefix, onEvent: log.onEvent, ...options });
   const pttl = (key: string) => shared.redis.pttl(stockKeys(prefix, key).stock);
-  return { prefix, store, log, pttl };
+  const epochPttl = (key: string) => shared.redis.pttl(stockKeys(prefix, key).holds[1]);
+  return { prefix, store, log, pttl, epochPttl };
 }
 
 async function status(promise: Promise<unknown>): Promise<number | undefined> {
@@ -118,13 +120,31 @@ describe('core: store API', () => {
   });
 
   describe('initialisation', () => {
-    it("the loaded figure gets the store's ttlSeconds, and reservations keep it", async () => {
-      const { store, pttl } = make({ ttlSeconds: 120 });
+    it("the loaded figure gets the store's ttlSeconds, and reservations keep it (holds shorter than the TTL)", async () => {
+      const { store, pttl, epochPttl } = make({ ttlSeconds: 120, holdSeconds: 60 });
       await store.reserve('sku', 1, () => 10);
       expect(await pttl('sku')).to.be.within(110_000, 120_000);
+      expect(await epochPttl('sku')).to.be.within(110_000, 120_000);
       await store.reserve('sku', 1);
       expect(await pttl('sku')).to.be.within(110_000, 120_000);
+      expect(await epochPttl('sku')).to.be.within(110_000, 120_000);
       expect(await store.getStock('sku')).to.equal(8);
+    });
+
+    it('a figure never expires before the holds taken from it: a longer hold stretches its TTL (and its epoch)', async () => {
+      const { store, pttl, epochPttl } = make({ ttlSeconds: 120 });
+      // The default hold (900 s) outlasts the figure's 120 s.
+      await store.reserve('sku', 1, () => 10);
+      expect(await pttl('sku')).to.be.within(890_000, 900_000);
+      expect(await epochPttl('sku')).to.be.within(890_000, 900_000);
+      // A reservation with a shorter hold leaves the longer TTL alone.
+      await store.reserve('sku', 1, undefined, { holdSeconds: 30 });
+      expect(await pttl('sku')).to.be.within(880_000, 900_000);
+      // One with a longer hold stretches it again.
+      await store.reserve('sku', 1, undefined, { holdSeconds: 2000 });
+      expect(await pttl('sku')).to.be.within(1_990_000, 2_000_000);
+      expect(await epochPttl('sku')).to.be.within(1_990_000, 2_000_000);
+      expect(await store.getStock('sku')).to.equal(7);
     });
 
     it('the default TTL is one hour', async () => {
@@ -146,7 +166,7 @@ describe('core: store API', () => {
         await store.setStock('sku', 5);
         return 100;
       });
-      expect(result).to.deep.equal({ status: 'reserved', remaining: 4 });
+      expect(withoutHold(result, 'sku')).to.deep.equal({ status: 'reserved', remaining: 4 });
       expect(await store.getStock('sku')).to.equal(4);
       expect(log.count('initialised')).to.equal(0);
     });
@@ -155,20 +175,44 @@ describe('core: store API', () => {
       const { store } = make();
       await store.setStock('sku', 3);
       let calls = 0;
-      expect(await store.reserve('sku', 1, () => ++calls)).to.deep.equal({ status: 'reserved', remaining: 2 });
+      expect(withoutHold(await store.reserve('sku', 1, () => ++calls), 'sku')).to.deep.equal({ status: 'reserved', remaining: 2 });
       expect(calls).to.equal(0);
     });
   });
 
   describe('release', () => {
-    it('adds the units back and returns the new figure; null (nothing written) when the key is gone', async () => {
+    it("gives the hold's units back once; when the figure is gone, it writes no figure", async () => {
       const { prefix, store } = make();
+      const [figure, epoch, open, holds, settled] = stockKeys(prefix, 'sku').holds;
       await store.setStock('sku', 5);
-      await store.reserve('sku', 2);
-      expect(await store.release('sku', 2)).to.equal(5);
-      await shared.redis.del(stockKeys(prefix, 'sku').stock);
-      expect(await store.release('sku', 2)).to.equal(null);
-      expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal([]);
+      const first = await store.reserve('sku', 2);
+      if (first.status !== 'reserved') throw new Error(`not reserved: ${JSON.stringify(first)}`);
+      expect(await store.getStock('sku')).to.equal(3);
+      expect(await store.release(first.holdId)).to.deep.equal({ state: 'released', changed: true });
+      expect(await store.getStock('sku')).to.equal(5);
+      expect(await store.release(first.holdId)).to.deep.equal({ state: 'released', changed: false });
+      expect(await store.getStock('sku')).to.equal(5);
+
+      const second = await store.reserve('sku', 2);
+      if (second.status !== 'reserved') throw new Error(`not reserved: ${JSON.stringify(second)}`);
+      await shared.redis.del(figure);
+      expect(await store.release(second.holdId)).to.deep.equal({ state: 'released', changed: true });
+      expect(await store.getStock('sku')).to.equal(null);
+      // Only the epoch and the settled holds' records remain: no figure, no open hold.
+      expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal([epoch, holds, settled].sort());
+      expect(await shared.redis.exists(open)).to.equal(0);
+    });
+
+    it('an id Redis never saw is unknown: nothing changes', async () => {
+      const { prefix, store, log } = make();
+      await store.setStock('sku', 5);
+      const stranger = store.holdId('sku');
+      expect(await store.release(stranger)).to.deep.equal({ state: 'unknown', changed: false });
+      expect(await store.commit(stranger)).to.deep.equal({ state: 'unknown', changed: false });
+      expect(await store.extend(stranger, 60)).to.deep.equal({ state: 'unknown', expiresAt: null });
+      expect(await store.getStock('sku')).to.equal(5);
+      expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal(figureKeys(prefix, 'sku'));
+      expect(log.events).to.deep.equal([]);
     });
   });
 
@@ -181,27 +225,44 @@ describe('core: store API', () => {
 });
 
 describe('core: events', () => {
-  it('reports initialised, reserved, sold-out and released with their fields', async () => {
+  it('reports initialised, reserved, sold-out, released and committed with their fields', async () => {
     const { store, log } = make();
-    await store.reserve('sku', 2, () => 3);
+    const first = await store.reserve('sku', 2, () => 3);
     await store.reserve('sku', 2);
-    await store.release('sku', 2);
+    if (first.status !== 'reserved') throw new Error('not reserved');
+    await store.release(first.holdId);
+    await store.release(first.holdId); // settled before: no second event
     await store.setStock('free', -1);
-    await store.reserve('free', 4);
+    const free = await store.reserve('free', 4);
+    if (free.status !== 'unlimited') throw new Error('not unlimited');
+    await store.commit(free.holdId);
+    await store.commit(free.holdId);
+    expectHoldId(first.holdId, 'sku');
+    expectHoldId(free.holdId, 'free');
     const expected: StockEvent[] = [
       { type: 'initialised', key: 'sku', stock: 3 },
-      { type: 'reserved', key: 'sku', qty: 2, remaining: 1 },
+      { type: 'reserved', key: 'sku', qty: 2, remaining: 1, holdId: first.holdId },
       { type: 'sold-out', key: 'sku', requested: 2, available: 1 },
-      { type: 'released', key: 'sku', qty: 2, stock: 3 },
-      { type: 'reserved', key: 'free', qty: 4, remaining: -1 },
+      { type: 'released', key: 'sku', holdId: first.holdId },
+      { type: 'reserved', key: 'free', qty: 4, remaining: -1, holdId: free.holdId },
+      { type: 'committed', key: 'free', holdId: free.holdId },
     ];
     expect(log.events).to.deep.equal(expected);
+    expect(await store.getStock('sku')).to.equal(3);
   });
 
-  it('reports a released event with stock null when the figure is gone', async () => {
-    const { store, log } = make();
-    await store.release('gone', 1);
-    expect(log.events).to.deep.equal([{ type: 'released', key: 'gone', qty: 1, stock: null }]);
+  it('reports a released event when the figure is gone (nothing given back to it)', async () => {
+    const { prefix, store, log } = make();
+    await store.setStock('gone', 4);
+    const held = await store.reserve('gone', 1);
+    if (held.status !== 'reserved') throw new Error('not reserved');
+    await shared.redis.del(stockKeys(prefix, 'gone').stock);
+    expect(await store.release(held.holdId)).to.deep.equal({ state: 'released', changed: true });
+    expect(log.events).to.deep.equal([
+      { type: 'reserved', key: 'gone', qty: 1, remaining: 3, holdId: held.holdId },
+      { type: 'released', key: 'gone', holdId: held.holdId },
+    ]);
+    expect(await store.getStock('gone')).to.equal(null);
   });
 
   it('reports errors with their operation, key and error', async () => {
@@ -225,7 +286,7 @@ describe('core: events', () => {
     expect(log.events).to.deep.equal([]);
   });
 
-  it('the middleware reports through the store: reserved, sold-out, released', async () => {
+  it('the middleware reports through the store: reserved, released, sold-out', async () => {
     const { store, log } = make();
     await store.setStock('sku', 1);
     const app = express();
@@ -235,9 +296,11 @@ describe('core: events', () => {
     await waitFor(() => log.count('released') === 1, 'the give-back');
     await store.setStock('sku', 0);
     expect((await request(app).post('/order')).status).to.equal(409);
+    const holdId = log.of('reserved')[0]?.holdId;
+    expectHoldId(holdId, 'sku');
     expect(log.events).to.deep.equal([
-      { type: 'reserved', key: 'sku', qty: 1, remaining: 0 },
-      { type: 'released', key: 'sku', qty: 1, stock: 1 },
+      { type: 'reserved', key: 'sku', qty: 1, remaining: 0, holdId },
+      { type: 'released', key: 'sku', holdId },
       { type: 'sold-out', key: 'sku', requested: 1, available: 0 },
     ]);
   });
@@ -250,9 +313,12 @@ describe('core: events', () => {
         throw new Error('logger exploded');
       },
     });
-    expect(await store.reserve('sku', 1, () => 2)).to.deep.equal({ status: 'reserved', remaining: 1 });
+    const held = await store.reserve('sku', 1, () => 2);
+    expect(withoutHold(held, 'sku')).to.deep.equal({ status: 'reserved', remaining: 1 });
     expect(await store.reserve('sku', 5)).to.deep.equal({ status: 'insufficient', available: 1 });
-    expect(await store.release('sku', 1)).to.equal(2);
+    if (held.status !== 'reserved') throw new Error('not reserved');
+    expect(await store.release(held.holdId)).to.deep.equal({ state: 'released', changed: true });
+    expect(await store.getStock('sku')).to.equal(2);
 
     const app = express();
     app.post('/order', reserveStock({ store, key: 'sku', qty: 2 }), (_req, res) => res.status(422).end());

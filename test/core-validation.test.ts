@@ -16,6 +16,7 @@ import {
   type StockStoreOptions,
 } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
+import { figureKeys, withoutHold } from './helpers/holds';
 import { keysWithPrefix, useSharedRedis } from './helpers/redis';
 
 const shared = useSharedRedis('core-val');
@@ -95,7 +96,7 @@ describe('core: input validation', () => {
         shop.state.key = 'cold';
         expect((await request(shop.http.url).post('/order')).status).to.equal(400);
         expect(shop.state.loaderCalls).to.equal(0);
-        expect(await keysWithPrefix(shared.redis, shop.prefix)).to.deep.equal([stockKeys(shop.prefix, 'item').stock]);
+        expect(await keysWithPrefix(shared.redis, shop.prefix)).to.deep.equal(figureKeys(shop.prefix, 'item'));
       });
     }
 
@@ -120,7 +121,7 @@ describe('core: input validation', () => {
         expect(res.body.code).to.equal('ERR_RESERVE_STOCK_INPUT');
         expect(shop.state.loaderCalls).to.equal(0);
         expect(await shop.store.getStock('item')).to.equal(10);
-        expect(await keysWithPrefix(shared.redis, shop.prefix)).to.deep.equal([stockKeys(shop.prefix, 'item').stock]);
+        expect(await keysWithPrefix(shared.redis, shop.prefix)).to.deep.equal(figureKeys(shop.prefix, 'item'));
       });
     }
 
@@ -137,7 +138,11 @@ describe('core: input validation', () => {
         const key = value as string;
         for (const call of [
           () => shop.store.reserve(key, 1, () => 10),
-          () => shop.store.release(key, 1),
+          () => Promise.resolve().then(() => shop.store.holdId(key)),
+          () => Promise.resolve().then(() => shop.store.holdId(key, 'seed')),
+          () => shop.store.getHolds(key),
+          () => shop.store.reconcile(key, 10),
+          () => shop.store.reconcile(key, 10, { fix: true }),
           () => shop.store.addStock(key, 1),
           () => shop.store.getStock(key),
           () => shop.store.setStock(key, 1),
@@ -149,7 +154,74 @@ describe('core: input validation', () => {
           expect(error, label).to.include({ status: 400, code: 'ERR_RESERVE_STOCK_INPUT' });
         }
       }
-      expect(await keysWithPrefix(shared.redis, shop.prefix)).to.deep.equal([stockKeys(shop.prefix, 'item').stock]);
+      expect(await keysWithPrefix(shared.redis, shop.prefix)).to.deep.equal(figureKeys(shop.prefix, 'item'));
+    });
+  });
+
+  describe('a bad hold id is a 400 and changes nothing', () => {
+    const item = Buffer.from('item').toString('base64url');
+    const BAD_HOLD_IDS: Case[] = [
+      { label: "''", value: '' },
+      { label: 'a key, not a hold id', value: 'item' },
+      { label: 'no nonce', value: `.${item}` },
+      { label: 'a short nonce', value: `abc.${item}` },
+      { label: 'a nonce with a bad character', value: `${'a'.repeat(21)}!.${item}` },
+      { label: 'no item', value: `${'a'.repeat(22)}.` },
+      { label: 'an item that is not base64url', value: `${'a'.repeat(22)}.it em` },
+      { label: 'an item in padded base64', value: `${'a'.repeat(22)}.${Buffer.from('item!').toString('base64')}` },
+      { label: 'an item key too long', value: `${'a'.repeat(22)}.${Buffer.from('k'.repeat(MAX_KEY_LENGTH + 1)).toString('base64url')}` },
+      { label: 'a number', value: 42 },
+      { label: 'null', value: null },
+      { label: 'undefined', value: undefined },
+    ];
+
+    it('commit, release and extend refuse every one with a 400', async () => {
+      const held = await shop.store.reserve('item', 2);
+      expect(withoutHold(held, 'item')).to.deep.equal({ status: 'reserved', remaining: 8 });
+      for (const { label, value } of BAD_HOLD_IDS) {
+        const id = value as string;
+        for (const call of [() => shop.store.commit(id), () => shop.store.release(id), () => shop.store.extend(id, 60)]) {
+          const error = await call().then(
+            () => null,
+            (e: unknown) => e,
+          );
+          expect(error, label).to.include({ status: 400, code: 'ERR_RESERVE_STOCK_INPUT' });
+        }
+      }
+      expect(await shop.store.getStock('item')).to.equal(8);
+      expect(await shop.store.getHolds('item')).to.deep.include({ count: 1, units: 2 });
+    });
+
+    it('extend refuses a bad number of seconds with a 400 and changes nothing', async () => {
+      const held = await shop.store.reserve('item', 1);
+      if (held.status !== 'reserved') throw new Error('not reserved');
+      for (const seconds of [0, -1, 1.5, NaN, Infinity, '60', null]) {
+        const error = await shop.store.extend(held.holdId, seconds as number).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error, String(seconds)).to.include({ status: 400, code: 'ERR_RESERVE_STOCK_INPUT' });
+      }
+      const [open] = (await shop.store.getHolds('item')).holds;
+      expect(open).to.deep.equal({ holdId: held.holdId, qty: 1, expiresAt: held.expiresAt });
+    });
+
+    it("reserve refuses another item's hold id, and a bad holdSeconds, with a 400", async () => {
+      for (const options of [
+        { holdId: shop.store.holdId('other') },
+        { holdId: 'not-a-hold-id' },
+        { holdSeconds: 0 },
+        { holdSeconds: 1.5 },
+        { holdSeconds: -5 },
+      ]) {
+        const error = await shop.store.reserve('item', 1, undefined, options).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error, JSON.stringify(options)).to.include({ status: 400, code: 'ERR_RESERVE_STOCK_INPUT' });
+      }
+      expect(await shop.store.getStock('item')).to.equal(10);
+      expect(await shop.store.getHolds('item')).to.deep.include({ count: 0, units: 0 });
     });
   });
 
@@ -202,26 +274,49 @@ describe('core: key injection', () => {
     const prefix = shared.prefix();
     const store = createStockStore({ redis: shared.redis, prefix });
     for (const [i, name] of NAMES.entries()) await store.setStock(name, 100 + i);
-    expect(await keysWithPrefix(shared.redis, prefix)).to.have.length(NAMES.length);
+    // A figure and its epoch per item.
+    expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal(NAMES.flatMap((name) => figureKeys(prefix, name)).sort());
     for (const [i, name] of NAMES.entries()) expect(await store.getStock(name), name).to.equal(100 + i);
 
-    expect(await store.reserve('a}', 5)).to.deep.equal({ status: 'reserved', remaining: 96 });
-    expect(await store.reserve('a:lock', 2)).to.deep.equal({ status: 'reserved', remaining: 101 });
+    const a = await store.reserve('a}', 5);
+    const lock = await store.reserve('a:lock', 2);
+    expect(withoutHold(a, 'a}')).to.deep.equal({ status: 'reserved', remaining: 96 });
+    expect(withoutHold(lock, 'a:lock')).to.deep.equal({ status: 'reserved', remaining: 101 });
     for (const [i, name] of NAMES.entries()) {
       const expected = 100 + i - (name === 'a}' ? 5 : 0) - (name === 'a:lock' ? 2 : 0);
       expect(await store.getStock(name), name).to.equal(expected);
+      const held = name === 'a}' ? 5 : name === 'a:lock' ? 2 : 0;
+      expect(await store.getHolds(name), name).to.deep.include({ count: held ? 1 : 0, units: held });
+    }
+    // Each hold id names its own item: settling it touches that item only.
+    if (a.status !== 'reserved') throw new Error('not reserved');
+    expect(await store.release(a.holdId)).to.deep.equal({ state: 'released', changed: true });
+    for (const [i, name] of NAMES.entries()) {
+      expect(await store.getStock(name), name).to.equal(100 + i - (name === 'a:lock' ? 2 : 0));
     }
   });
 
-  it('every name yields one hash tag, and no stock key equals another item\'s lock key', () => {
-    const all = NAMES.flatMap((n) => Object.values(stockKeys('p:', n)));
-    expect(new Set(all).size).to.equal(NAMES.length * 2);
+  it("every name yields one hash tag shared by all its keys, and no key of one item equals another item's", () => {
+    const all = NAMES.flatMap((n) => {
+      const { stock, lock, holds } = stockKeys('p:', n);
+      return [stock, lock, ...holds.slice(1)];
+    });
+    // figure, lock, epoch, open, holds, settled: six distinct keys per item.
+    expect(new Set(all).size).to.equal(NAMES.length * 6);
     for (const name of NAMES) {
-      const { stock, lock } = stockKeys('p:', name);
-      expect(stock.match(/[{}]/g), name).to.deep.equal(['{', '}']);
+      const { stock, lock, holds } = stockKeys('p:', name);
+      for (const key of [stock, lock, ...holds]) {
+        expect(key.match(/[{}]/g), key).to.deep.equal(['{', '}']);
+        expect(key.startsWith(stock), key).to.equal(true);
+      }
       expect(lock).to.equal(`${stock}:lock`);
+      expect(holds).to.deep.equal([stock, `${stock}:epoch`, `${stock}:open`, `${stock}:holds`, `${stock}:settled`]);
     }
-    expect(stockKeys('p:', 'a}')).to.deep.equal({ stock: 'p:{a%7D}', lock: 'p:{a%7D}:lock' });
+    expect(stockKeys('p:', 'a}')).to.deep.equal({
+      stock: 'p:{a%7D}',
+      lock: 'p:{a%7D}:lock',
+      holds: ['p:{a%7D}', 'p:{a%7D}:epoch', 'p:{a%7D}:open', 'p:{a%7D}:holds', 'p:{a%7D}:settled'],
+    });
     expect(stockKeys('p:', '{a}').stock).to.equal('p:{%7Ba%7D}');
     expect(stockKeys('p:', 'a%7D').stock).to.equal('p:{a%257D}');
   });
@@ -230,7 +325,7 @@ describe('core: key injection', () => {
     const prefix = shared.prefix();
     const store = createStockStore({ redis: shared.redis, prefix, initTimeoutMs: 300 });
     await shared.redis.set(stockKeys(prefix, 'a').lock, 'other', 'PX', 30_000);
-    expect(await store.reserve('a:lock', 1, () => 4)).to.deep.equal({ status: 'reserved', remaining: 3 });
+    expect(withoutHold(await store.reserve('a:lock', 1, () => 4), 'a:lock')).to.deep.equal({ status: 'reserved', remaining: 3 });
     expect(await shared.redis.get(stockKeys(prefix, 'a').lock)).to.equal('other');
     expect(await store.getStock('a')).to.equal(null);
   });
@@ -280,6 +375,22 @@ describe('core: setup errors', () => {
     expectConfigError(mw({ store: store(), key: 'a', onEvent: () => {} }), 'ERR_RESERVE_STOCK_OPTION');
   });
 
+  it('reserveStock with bad hold or idempotency options: ERR_RESERVE_STOCK_OPTION', () => {
+    for (const bad of [
+      { autoCommit: 'no' },
+      { autoCommit: 0 },
+      { holdSeconds: 0 },
+      { holdSeconds: 1.5 },
+      { holdSeconds: '60' },
+      { idempotencyKey: 'Idempotency-Key' },
+      { idempotencyKey: true },
+      { idempotencySeconds: 0 },
+      { idempotencySeconds: 2.5 },
+    ]) {
+      expectConfigError(mw({ store: store(), key: 'a', ...bad }), 'ERR_RESERVE_STOCK_OPTION');
+    }
+  });
+
   it('createStockStore without an ioredis client: ERR_RESERVE_STOCK_STORE', () => {
     expectConfigError(st(undefined), 'ERR_RESERVE_STOCK_STORE');
     expectConfigError(st({}), 'ERR_RESERVE_STOCK_STORE');
@@ -300,6 +411,10 @@ describe('core: setup errors', () => {
     ['initTimeoutMs -5', { initTimeoutMs: -5 }],
     ['onEvent not a function', { onEvent: 'console.log' }],
     ['prefix not a string', { prefix: 5 }],
+    ['holdSeconds 0', { holdSeconds: 0 }],
+    ['fractional holdSeconds', { holdSeconds: 0.5 }],
+    ['retentionSeconds 0', { retentionSeconds: 0 }],
+    ['string retentionSeconds', { retentionSeconds: '60' }],
   ];
   for (const [label, options] of BAD_STORE_OPTIONS) {
     it(`createStockStore with ${label}: ERR_RESERVE_STOCK_OPTION`, () => {
@@ -312,5 +427,10 @@ describe('core: setup errors', () => {
       .throw();
     expect(() => reserveStock({ redis: shared.redis, key: (req) => String(req.query.sku), onEvent: () => {} })).not.to
       .throw();
+    expect(() => createStockStore({ redis: shared.redis, holdSeconds: 1, retentionSeconds: 1 })).not.to.throw();
+    expect(() =>
+      reserveStock({ store: store(), key: 'a', autoCommit: false, holdSeconds: 1, idempotencyKey: false, idempotencySeconds: 1 }),
+    ).not.to.throw();
+    expect(() => reserveStock({ store: store(), key: 'a', idempotencyKey: (req) => req.get('x-request-id') })).not.to.throw();
   });
 });
