@@ -62,19 +62,27 @@ local function settleHold(keys, id, hold, state, now, retentionMs)
   redis.call('ZADD', keys[5], now + retentionMs, id)
 end
 
--- Returns how many holds it expired.
+--[[
+  Expires every hold whose time has come, in chunks until none is due: a
+  figure read after this never under-states, however many holds fell due at
+  once (each hold is reaped once, so the work is spread over their life).
+  Purging settled records only frees memory, so it goes a batch per call.
+  Returns how many holds it expired.
+]]
 local function reapHolds(keys, now, retentionMs)
   local count = 0
-  local due = redis.call('ZRANGEBYSCORE', keys[3], '-inf', now, 'LIMIT', 0, REAP_BATCH)
-  for _, id in ipairs(due) do
-    local hold = readHold(keys, id)
-    if hold and hold.s == 'held' then
-      settleHold(keys, id, hold, 'expired', now, retentionMs)
-      count = count + 1
-    else
-      redis.call('ZREM', keys[3], id)
+  repeat
+    local due = redis.call('ZRANGEBYSCORE', keys[3], '-inf', now, 'LIMIT', 0, REAP_BATCH)
+    for _, id in ipairs(due) do
+      local hold = readHold(keys, id)
+      if hold and hold.s == 'held' then
+        settleHold(keys, id, hold, 'expired', now, retentionMs)
+        count = count + 1
+      else
+        redis.call('ZREM', keys[3], id)
+      end
     end
-  end
+  until #due < REAP_BATCH
   local forgotten = redis.call('ZRANGEBYSCORE', keys[5], '-inf', now, 'LIMIT', 0, REAP_BATCH)
   if #forgotten > 0 then
     redis.call('HDEL', keys[4], unpack(forgotten))
