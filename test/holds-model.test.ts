@@ -1,0 +1,829 @@
+/**
+ * Model-based test of holds: fast-check drives the real store (real Redis at
+ * REDIS_URL, a fresh key prefix per run, deleted afterwards) with random
+ * sequences of commands and compares every answer, and after every command
+ * the figure and the open holds of every item, with a plain in-memory model
+ * of the rules:
+ *
+ * - reserve deducts under a hold with an id; a second call with the same id
+ *   answers as the first did (with the hold's current expiry) and deducts
+ *   nothing; not enough stock opens no hold; unlimited stock (-1) opens a
+ *   hold of 0 units;
+ * - commit, release and expiry: exactly one wins; release and expiry give
+ *   the units back only to the figure the hold was taken from (same epoch,
+ *   figure present, not unlimited); extend only extends an open hold;
+ * - setStock and a reload (reserve with a loader after the figure vanished)
+ *   start a new epoch; key loss deletes the figure (or the whole item, holds
+ *   included); addStock adds to a present figure only; reconcile reports
+ *   drift and, with fix, resets the figure to database - held and adopts the
+ *   open holds into the current epoch.
+ *
+ * Concurrency: a Batch command starts 2-4 calls at once in an order chosen
+ * by `fc.scheduler` (which also schedules the loaders' answers) and accepts
+ * the outcome only if some serial order of the calls explains every answer
+ * and the state after (linearisability).
+ *
+ * Time: expiry runs on Redis's clock (TIME), lazily. Long holds (the store's
+ * holdSeconds, 60) never expire within a run; short ones (per-call
+ * holdSeconds 1) expire when a rare Wait command sleeps past them. The model
+ * expires a hold exactly at its deadline (the expiresAt the store reported,
+ * checked against the window of Redis times around the call). A hold is
+ * never asserted on while its expiry is in flight: before each command, a
+ * hold within GUARD_MS of its deadline is waited out first; if a command and
+ * its checks still ran past a deadline (a stalled machine), the run is
+ * discarded as inconclusive (fc.pre), never failed.
+ *
+ * On a failure the message carries fast-check's `seed` and `path` (and the
+ * commands' `replayPath`). Replay exactly that case with:
+ *
+ *   FC_SEED=<seed> FC_PATH=<path> FC_REPLAY_PATH=<replayPath> npx mocha test/holds-model.test.ts
+ *
+ * FC_RUNS sets the number of runs (default 80, about 20 s), FC_TIME_LIMIT_MS
+ * the time budget after which it stops without failing, shrinking included
+ * (default 40 s); FC_STATS=1 prints how often each rule was exercised.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import type Redis from 'ioredis';
+import {
+  createStockStore,
+  stockKeys,
+  type HoldState,
+  type HoldsReport,
+  type StockLoader,
+  type StockStore,
+} from '../lib';
+import { connectRedis, deleteWithPrefix, uniquePrefix } from './helpers/redis';
+
+const ITEMS = ['a', 'b{x}%'] as const;
+/** The store's holdSeconds: such a hold never expires within a run. */
+const HOLD_SECONDS = 60;
+/** The per-call holdSeconds of a short hold. */
+const SHORT_SECONDS = 1;
+/** A hold this close to its deadline is "in flight": wait past it before the next command. */
+const GUARD_MS = 400;
+/** Slack added to every wait past a deadline. */
+const MARGIN_MS = 30;
+const NUM_RUNS = Number(process.env.FC_RUNS ?? 80);
+const TIME_LIMIT_MS = Number(process.env.FC_TIME_LIMIT_MS ?? 40_000);
+const MAX_COMMANDS = 30;
+
+// ---------------------------------------------------------------------------
+// Operations: generated up front, resolved against the model when they run.
+
+/** A hold to act on: an open one (if any), any id used so far, or (null) one Redis never saw. */
+type Ref = { open: boolean; pick: number } | null;
+
+type Op =
+  | { kind: 'reserve'; item: number; qty: number; short: boolean; reuse: number | null; load: number | null; implicitId: boolean }
+  | { kind: 'dup'; of: number }
+  | { kind: 'commit' | 'release'; ref: Ref }
+  | { kind: 'extend'; ref: Ref; seconds: number }
+  | { kind: 'addStock' | 'setStock'; item: number; qty: number }
+  | { kind: 'lose'; item: number; what: 'figure' | 'all' }
+  | { kind: 'reconcile'; item: number; fix: boolean; db: number | null };
+
+/** An operation with its ids and figures filled in. */
+type Call =
+  | { kind: 'reserve'; key: string; qty: number; holdId: string | undefined; holdSeconds: number | undefined; load: number | null }
+  | { kind: 'commit' | 'release'; holdId: string }
+  | { kind: 'extend'; holdId: string; seconds: number }
+  | { kind: 'addStock' | 'setStock'; key: string; qty: number }
+  | { kind: 'lose'; key: string; what: 'figure' | 'all' }
+  | { kind: 'reconcile'; key: string; fix: boolean; db: number };
+
+/** What a call answered: its value (and, for reserve, whether the loader ran), or the error's status. */
+type Outcome = { ok: unknown; loaded?: boolean } | { error: number | string };
+
+// ---------------------------------------------------------------------------
+// The model.
+
+interface ModelHold {
+  key: string;
+  state: Exclude<HoldState, 'unknown'>;
+  qty: number;
+  epoch: number;
+  /** Deadline, ms on Redis's clock. */
+  x: number;
+  answer: { status: 'reserved'; remaining: number } | { status: 'unlimited' };
+}
+
+interface ModelItem {
+  /** null: absent. */
+  figure: number | null;
+  /** The figure's generation (a fresh number also stands for "no epoch key"). */
+  epoch: number;
+  /** What the database says (what a loader returns). */
+  db: number;
+}
+
+interface ModelState {
+  items: Record<string, ModelItem>;
+  /** Hold records Redis keeps (open and settled). */
+  holds: Record<string, ModelHold>;
+  /** Every hold id used so far, in order: the pool for reuse and references. */
+  ids: string[];
+  epochs: number;
+  stats: Record<string, number>;
+}
+
+interface Model {
+  state: ModelState;
+}
+
+interface Real {
+  store: StockStore;
+  redis: Redis;
+  prefix: string;
+}
+
+/** An item's observable state: getStock and getHolds. */
+interface Observed {
+  stock: number | null;
+  count: number;
+  units: number;
+  holds: HoldsReport['holds'];
+}
+
+interface Window {
+  /** Redis time before the first call was sent. */
+  t0: number;
+  /** Redis time after the last answer came. */
+  t1: number;
+}
+
+function initialState(): ModelState {
+  const items: Record<string, ModelItem> = {};
+  ITEMS.forEach((key, i) => (items[key] = { figure: null, epoch: i + 1, db: 6 }));
+  return { items, holds: {}, ids: [], epochs: ITEMS.length, stats: {} };
+}
+
+function bump(st: ModelState, event: string): void {
+  st.stats[event] = (st.stats[event] ?? 0) + 1;
+}
+
+function item(st: ModelState, key: string): ModelItem {
+  const found = st.items[key];
+  if (!found) throw new Error(`model: no item ${key}`);
+  return found;
+}
+
+/** Release and expiry: units go back only to the figure they came from. */
+function giveBack(st: ModelState, hold: ModelHold, why: 'release' | 'expiry'): void {
+  const it = item(st, hold.key);
+  if (hold.qty === 0) return;
+  if (it.figure === null) bump(st, `${why}: figure absent, nothing back`);
+  else if (hold.epoch !== it.epoch) bump(st, `${why}: older epoch, nothing back`);
+  else if (it.figure === -1) bump(st, `${why}: unlimited, nothing back`);
+  else {
+    it.figure += hold.qty;
+    bump(st, `${why}: units back`);
+  }
+}
+
+/** Expires, in deadline order, every open hold whose deadline is at or before `now`. */
+function expireDue(st: ModelState, now: number): void {
+  const due = Object.values(st.holds)
+    .filter((h) => h.state === 'held' && h.x <= now)
+    .sort((a, b) => a.x - b.x);
+  for (const hold of due) {
+    giveBack(st, hold, 'expiry');
+    hold.state = 'expired';
+    bump(st, 'expired');
+  }
+}
+
+function openHolds(st: ModelState, key?: string): [string, ModelHold][] {
+  return Object.entries(st.holds).filter(([, h]) => h.state === 'held' && (key === undefined || h.key === key));
+}
+
+function observeModel(st: ModelState, key: string): Observed {
+  const open = openHolds(st, key);
+  return {
+    stock: item(st, key).figure,
+    count: open.length,
+    units: open.reduce((sum, [, h]) => sum + h.qty, 0),
+    holds: open.map(([holdId, h]) => ({ holdId, qty: h.qty, expiresAt: h.x })).sort(byId),
+  };
+}
+
+function byId(a: { holdId: string }, b: { holdId: string }): number {
+  return a.holdId < b.holdId ? -1 : a.holdId > b.holdId ? 1 : 0;
+}
+
+/** The store's time-dependent value when it lies in [lo, hi]; otherwise lo, which then fails the comparison. */
+function within(value: unknown, lo: number, hi: number): number {
+  return typeof value === 'number' && value >= lo && value <= hi ? value : lo;
+}
+
+function okValue(outcome: Outcome | undefined): Record<string, unknown> | undefined {
+  if (outcome && 'ok' in outcome && typeof outcome.ok === 'object' && outcome.ok !== null) {
+    return outcome.ok as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+function idFor(key: string, holdId: unknown): boolean {
+  return typeof holdId === 'string' && holdId.endsWith(`.${Buffer.from(key).toString('base64url')}`);
+}
+
+/**
+ * Applies `call` to the model and returns what the store should have
+ * answered. `actual` supplies only what the model cannot know exactly: an
+ * expiry (checked against the window) and the id the store made up.
+ */
+function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: Window): Outcome {
+  switch (call.kind) {
+    case 'reserve': {
+      const it = item(st, call.key);
+      const got = okValue(actual);
+      let holdId = call.holdId;
+      if (holdId === undefined && got && idFor(call.key, got.holdId) && !st.ids.includes(got.holdId as string)) {
+        holdId = got.holdId as string;
+      }
+      if (call.load !== null) it.db = call.load;
+      const known = holdId === undefined ? undefined : st.holds[holdId];
+      if (holdId !== undefined && known) {
+        bump(st, `replay of a ${known.state} hold`);
+        const answer = known.answer.status === 'reserved' ? { ...known.answer, holdId } : { status: 'unlimited', holdId };
+        return { ok: { ...answer, expiresAt: known.x }, loaded: false };
+      }
+      if (holdId !== undefined && !st.ids.includes(holdId)) st.ids.push(holdId);
+      let loaded = false;
+      if (it.figure === null) {
+        if (call.load === null) {
+          bump(st, 'reserve on an absent figure without loader: 503');
+          return { error: 503 };
+        }
+        it.figure = call.load;
+        it.epoch = ++st.epochs;
+        loaded = true;
+        bump(st, openHolds(st, call.key).length > 0 ? 'reload with open holds' : 'load');
+      }
+      if (it.figure !== -1 && it.figure < call.qty) {
+        bump(st, 'insufficient');
+        return { ok: { status: 'insufficient', available: Math.max(it.figure, 0) }, loaded };
+      }
+      const ms = (call.holdSeconds ?? HOLD_SECONDS) * 1000;
+      const x = within(got?.expiresAt, w.t0 + ms, w.t1 + ms);
+      const id = holdId ?? '(a new hold id)';
+      let answer: ModelHold['answer'];
+      if (it.figure === -1) {
+        answer = { status: 'unlimited' };
+        bump(st, 'unlimited hold');
+      } else {
+        it.figure -= call.qty;
+        answer = { status: 'reserved', remaining: it.figure };
+        bump(st, 'reserved');
+      }
+      st.holds[id] = { key: call.key, state: 'held', qty: answer.status === 'unlimited' ? 0 : call.qty, epoch: it.epoch, x, answer };
+      return { ok: { ...answer, holdId: id, expiresAt: x }, loaded };
+    }
+    case 'commit':
+    case 'release': {
+      const hold = st.holds[call.holdId];
+      if (!hold) return { ok: { state: 'unknown', changed: false } };
+      if (hold.state !== 'held') {
+        bump(st, `${call.kind} of a ${hold.state} hold`);
+        return { ok: { state: hold.state, changed: false } };
+      }
+      if (call.kind === 'release') giveBack(st, hold, 'release');
+      hold.state = call.kind === 'commit' ? 'committed' : 'released';
+      bump(st, call.kind);
+      return { ok: { state: hold.state, changed: true } };
+    }
+    case 'extend': {
+      const hold = st.holds[call.holdId];
+      if (!hold) return { ok: { state: 'unknown', expiresAt: null } };
+      if (hold.state !== 'held') {
+        bump(st, `extend of a ${hold.state} hold`);
+        return { ok: { state: hold.state, expiresAt: null } };
+      }
+      const ms = call.seconds * 1000;
+      hold.x = within(okValue(actual)?.expiresAt, Math.max(hold.x, w.t0 + ms), Math.max(hold.x, w.t1 + ms));
+      bump(st, 'extend');
+      return { ok: { state: 'held', expiresAt: hold.x } };
+    }
+    case 'addStock': {
+      const it = item(st, call.key);
+      if (it.figure === null || it.figure === -1) return { ok: it.figure };
+      it.figure += call.qty;
+      return { ok: it.figure };
+    }
+    case 'setStock': {
+      const it = item(st, call.key);
+      if (openHolds(st, call.key).length > 0) bump(st, 'setStock with open holds');
+      it.figure = call.qty;
+      it.epoch = ++st.epochs;
+      return { ok: null };
+    }
+    case 'lose': {
+      const it = item(st, call.key);
+      if (openHolds(st, call.key).length > 0) bump(st, `lose ${call.what} with open holds`);
+      it.figure = null;
+      if (call.what === 'all') {
+        it.epoch = ++st.epochs;
+        for (const [id, h] of Object.entries(st.holds)) if (h.key === call.key) delete st.holds[id];
+      }
+      return { ok: null };
+    }
+    case 'reconcile': {
+      const it = item(st, call.key);
+      const open = openHolds(st, call.key);
+      const held = open.reduce((sum, [, h]) => sum + h.qty, 0);
+      const redis = it.figure;
+      let drift: number | null;
+      if (redis === null) drift = null;
+      else if (redis === -1 || call.db === -1) drift = redis === call.db ? 0 : null;
+      else drift = redis + held - call.db;
+      const fixed = call.fix && drift !== 0 && redis !== null;
+      if (fixed) {
+        it.figure = call.db === -1 ? -1 : Math.max(call.db - held, 0);
+        for (const [, h] of open) h.epoch = it.epoch;
+        bump(st, 'reconcile fix');
+      }
+      return { ok: { key: call.key, database: call.db, redis, held, openHolds: open.length, drift, fixed } };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Resolving and performing calls.
+
+function resolveRef(st: ModelState, ref: Ref, store: StockStore): string {
+  if (ref === null) return store.holdId(ITEMS[0]);
+  const open = openHolds(st).map(([id]) => id);
+  const pool = ref.open && open.length > 0 ? open : st.ids;
+  return pool[ref.pick % pool.length] ?? store.holdId(ITEMS[ref.pick % ITEMS.length] as string);
+}
+
+function keyOf(index: number): string {
+  return ITEMS[index % ITEMS.length] as string;
+}
+
+function resolve(st: ModelState, ops: readonly Op[], store: StockStore, batch: boolean): Call[] {
+  const calls: Call[] = [];
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'reserve': {
+        const key = keyOf(op.item);
+        const mine = st.ids.filter((id) => idFor(key, id));
+        const reused = op.reuse === null ? undefined : mine[op.reuse % Math.max(mine.length, 1)];
+        const holdId = reused ?? (op.implicitId && !batch ? undefined : store.holdId(key));
+        calls.push({ kind: 'reserve', key, qty: op.qty, holdId, holdSeconds: op.short ? SHORT_SECONDS : undefined, load: op.load });
+        break;
+      }
+      case 'dup': {
+        // A resend of an earlier reservation of this batch: same id, same call.
+        const earlier = calls.filter((c) => c.kind === 'reserve');
+        const of = earlier[op.of % Math.max(earlier.length, 1)];
+        if (of) calls.push({ ...of });
+        else calls.push({ kind: 'reserve', key: ITEMS[0], qty: 1, holdId: store.holdId(ITEMS[0]), holdSeconds: undefined, load: null });
+        break;
+      }
+      case 'commit':
+      case 'release':
+        calls.push({ kind: op.kind, holdId: resolveRef(st, op.ref, store) });
+        break;
+      case 'extend':
+        calls.push({ kind: 'extend', holdId: resolveRef(st, op.ref, store), seconds: op.seconds });
+        break;
+      case 'addStock':
+      case 'setStock':
+        calls.push({ kind: op.kind, key: keyOf(op.item), qty: op.qty });
+        break;
+      case 'lose':
+        calls.push({ kind: 'lose', key: keyOf(op.item), what: op.what });
+        break;
+      case 'reconcile': {
+        const key = keyOf(op.item);
+        calls.push({ kind: 'reconcile', key, fix: op.fix, db: op.db ?? item(st, key).db });
+        break;
+      }
+    }
+  }
+  return calls;
+}
+
+async function perform(r: Real, call: Call, loaderFor: (db: number) => StockLoader): Promise<Outcome> {
+  try {
+    switch (call.kind) {
+      case 'reserve': {
+        let loaded = false;
+        const { load } = call;
+        const loader: StockLoader | undefined =
+          load === null
+            ? undefined
+            : (key) => {
+                loaded = true;
+                return loaderFor(load)(key);
+              };
+        const result = await r.store.reserve(call.key, call.qty, loader, { holdId: call.holdId, holdSeconds: call.holdSeconds });
+        return { ok: result, loaded };
+      }
+      case 'commit':
+        return { ok: await r.store.commit(call.holdId) };
+      case 'release':
+        return { ok: await r.store.release(call.holdId) };
+      case 'extend':
+        return { ok: await r.store.extend(call.holdId, call.seconds) };
+      case 'addStock':
+        return { ok: await r.store.addStock(call.key, call.qty) };
+      case 'setStock':
+        await r.store.setStock(call.key, call.qty);
+        return { ok: null };
+      case 'lose': {
+        const keys = stockKeys(r.prefix, call.key);
+        await (call.what === 'figure' ? r.redis.del(keys.stock) : r.redis.del(...keys.holds, keys.lock));
+        return { ok: null };
+      }
+      case 'reconcile':
+        return { ok: await r.store.reconcile(call.key, call.db, { fix: call.fix }) };
+    }
+  } catch (error) {
+    const { status, message } = error as { status?: number; message?: string };
+    return { error: status ?? String(message) };
+  }
+}
+
+async function redisTime(redis: Redis): Promise<number> {
+  const [seconds, micros] = (await redis.time()) as unknown as [string | number, string | number];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+async function observeReal(r: Real, key: string): Promise<Observed> {
+  const stock = await r.store.getStock(key);
+  const report = await r.store.getHolds(key);
+  return { stock, count: report.count, units: report.units, holds: [...report.holds].sort(byId) };
+}
+
+/**
+ * Brings the model up to Redis's clock: expires what is due, and first
+ * waits out any open hold whose deadline is within GUARD_MS, so that no
+ * deadline falls inside the next command. Returns the Redis time.
+ */
+async function settleClock(m: Model, r: Real): Promise<number> {
+  for (;;) {
+    const now = await redisTime(r.redis);
+    expireDue(m.state, now);
+    const next = Math.min(...openHolds(m.state).map(([, h]) => h.x));
+    if (next > now + GUARD_MS) return now;
+    bump(m.state, 'guard wait');
+    await sleep(next - now + MARGIN_MS);
+  }
+}
+
+function permutations(n: number): number[][] {
+  if (n <= 1) return [[...Array(n).keys()]];
+  const out: number[][] = [];
+  for (const rest of permutations(n - 1)) {
+    for (let i = 0; i <= rest.length; i++) out.push([...rest.slice(0, i), n - 1, ...rest.slice(i)]);
+  }
+  return out;
+}
+
+function shortId(id: string | undefined): string {
+  if (id === undefined) return '(store-made id)';
+  const [nonce = '', key = ''] = id.split('.');
+  return `${nonce.slice(0, 6)}…/${Buffer.from(key, 'base64url').toString()}`;
+}
+
+function describeCall(call: Call): string {
+  switch (call.kind) {
+    case 'reserve':
+      return `${call.load === null ? 'reserve' : `reload(db=${call.load})`} ${call.key} x${call.qty} id=${shortId(call.holdId)}${call.holdSeconds ? ` holdSeconds=${call.holdSeconds}` : ''}`;
+    case 'commit':
+    case 'release':
+      return `${call.kind} ${shortId(call.holdId)}`;
+    case 'extend':
+      return `extend ${shortId(call.holdId)} ${call.seconds}s`;
+    case 'addStock':
+    case 'setStock':
+      return `${call.kind} ${call.key} ${call.qty}`;
+    case 'lose':
+      return `lose ${call.what} of ${call.key}`;
+    case 'reconcile':
+      return `reconcile ${call.key} db=${call.db}${call.fix ? ' fix' : ''}`;
+  }
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/**
+ * Runs `calls` (all at once when `s` is given, in the order the scheduler
+ * releases them), observes every item, and moves the model on by the first
+ * serial order that explains every answer and the state after.
+ */
+async function step(m: Model, r: Real, ops: readonly Op[], s: fc.Scheduler | undefined, label: string[]): Promise<void> {
+  const t0 = await settleClock(m, r);
+  const calls = resolve(m.state, ops, r.store, s !== undefined);
+  label.splice(0, label.length, ...calls.map(describeCall));
+  const started: number[] = [];
+  let actual: Outcome[];
+  if (s === undefined) {
+    started.push(0);
+    actual = await Promise.all(calls.map((call) => perform(r, call, (db) => () => db)));
+  } else {
+    const scheduled = calls.map((call, i) =>
+      s.schedule(Promise.resolve(i), `start ${describeCall(call)}`).then(() => {
+        started.push(i);
+        return perform(r, call, (db) => () => s.schedule(Promise.resolve(db), `loader answers ${db}`));
+      }),
+    );
+    actual = await s.waitFor(Promise.all(scheduled));
+  }
+  const t1 = await redisTime(r.redis);
+  const observed: Observed[] = [];
+  for (const key of ITEMS) observed.push(await observeReal(r, key));
+  const t2 = await redisTime(r.redis);
+
+  // A deadline inside [t0, t2] makes the outcome depend on timing: discard
+  // the run. The deadlines: the open holds', and those of holds this step
+  // opened or extended (a replayed answer's older expiry is no deadline).
+  const deadlines = [
+    ...openHolds(m.state).map(([, h]) => h.x),
+    ...actual
+      .map((a) => okValue(a)?.expiresAt)
+      .filter((x): x is number => typeof x === 'number' && x >= t0 + SHORT_SECONDS * 1000),
+  ];
+  if (deadlines.some((x) => x <= t2)) {
+    bump(m.state, 'inconclusive (stalled past a deadline)');
+    fc.pre(false);
+  }
+
+  const w = { t0, t1 };
+  const strip = (o: Outcome): Outcome => ('ok' in o && calls.length > 1 ? { ok: o.ok } : o);
+  const orders = permutations(calls.length).sort((a, b) => Number(isDeepStrictEqual(b, started)) - Number(isDeepStrictEqual(a, started)));
+  let firstMiss = '';
+  for (const order of orders) {
+    const st = structuredClone(m.state);
+    const expected: Outcome[] = new Array<Outcome>(calls.length);
+    for (const i of order) expected[i] = applyCall(st, calls[i] as Call, actual[i], w);
+    const modelObserved = ITEMS.map((key) => observeModel(st, key));
+    const answersMatch = expected.every((e, i) => isDeepStrictEqual(strip(e), strip(actual[i] as Outcome)));
+    if (answersMatch && isDeepStrictEqual(modelObserved, observed)) {
+      if (calls.length > 1) {
+        bump(st, started.some((v, i) => v !== i) ? 'batch: started out of order' : 'batch: started in order');
+        if (!isDeepStrictEqual(order, started)) bump(st, 'batch: serial order differs from start order');
+      }
+      m.state = st;
+      return;
+    }
+    if (!firstMiss) {
+      const lines = [`order tried: ${order.map((i) => `#${i}`).join(' ')} (started: ${started.map((i) => `#${i}`).join(' ')})`];
+      calls.forEach((call, i) => {
+        const same = isDeepStrictEqual(strip(expected[i] as Outcome), strip(actual[i] as Outcome));
+        lines.push(`  #${i} ${describeCall(call)}\n      store: ${json(actual[i])}${same ? '' : `\n      model: ${json(expected[i])}`}`);
+      });
+      ITEMS.forEach((key, i) => {
+        const same = isDeepStrictEqual(modelObserved[i], observed[i]);
+        lines.push(`  after, ${key}: store ${json(observed[i])}${same ? '' : `\n              model ${json(modelObserved[i])}`}`);
+      });
+      firstMiss = lines.join('\n');
+    }
+  }
+  throw new Error(
+    `The store disagrees with the model${calls.length > 1 ? ' in every serial order' : ''} ` +
+      `(Redis time ${t0}..${t1}):\n${firstMiss}`,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Commands.
+
+function describeOp(op: Op): string {
+  return json(op);
+}
+
+class StepCommand implements fc.AsyncCommand<Model, Real> {
+  private resolved: string[] = [];
+
+  constructor(private readonly op: Op) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  run(m: Model, r: Real): Promise<void> {
+    return step(m, r, [this.op], undefined, this.resolved);
+  }
+
+  toString(): string {
+    return `${this.op.kind}(${describeOp(this.op)})${this.resolved.length ? ` /* ${this.resolved.join('; ')} */` : ''}`;
+  }
+}
+
+class BatchCommand implements fc.AsyncCommand<Model, Real> {
+  private resolved: string[] = [];
+
+  constructor(
+    private readonly ops: Op[],
+    private readonly s: fc.Scheduler,
+  ) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(m: Model, r: Real): Promise<void> {
+    await step(m, r, this.ops, this.s, this.resolved);
+    bump(m.state, 'batch');
+  }
+
+  toString(): string {
+    const calls = this.resolved.length ? ` /* ${this.resolved.map((c, i) => `#${i} ${c}`).join('; ')} */` : '';
+    return `batch(${this.ops.map(describeOp).join(', ')})${calls} ${String(this.s)}`;
+  }
+}
+
+/** Sleeps until every short open hold is past its deadline; checks nothing, so the next command meets them unreaped. */
+class WaitCommand implements fc.AsyncCommand<Model, Real> {
+  check(): boolean {
+    return true;
+  }
+
+  async run(m: Model, r: Real): Promise<void> {
+    const now = await redisTime(r.redis);
+    const short = openHolds(m.state)
+      .map(([, h]) => h.x)
+      .filter((x) => x <= now + 5_000);
+    if (short.length === 0) return;
+    bump(m.state, 'wait');
+    await sleep(Math.max(...short) - now + MARGIN_MS);
+  }
+
+  toString(): string {
+    return 'wait()';
+  }
+}
+
+const itemArb = fc.nat({ max: ITEMS.length - 1 });
+const qtyArb = fc.integer({ min: 1, max: 4 });
+const figureArb = fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 10 }) }, { weight: 1, arbitrary: fc.constant(-1) });
+const refArb: fc.Arbitrary<Ref> = fc.oneof(
+  { weight: 12, arbitrary: fc.record({ open: fc.boolean(), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.constant(null) },
+);
+const reuseArb = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat() });
+const shortArb = fc.boolean();
+
+const reserveArb = (load: fc.Arbitrary<number | null>): fc.Arbitrary<Op> =>
+  fc.record({
+    kind: fc.constant('reserve' as const),
+    item: itemArb,
+    qty: qtyArb,
+    short: shortArb,
+    reuse: reuseArb,
+    load,
+    implicitId: fc.boolean(),
+  });
+const settleArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constantFrom('commit' as const, 'release' as const), ref: refArb });
+const extendArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('extend' as const), ref: refArb, seconds: fc.constantFrom(1, 60) });
+const addStockArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('addStock' as const), item: itemArb, qty: fc.integer({ min: 1, max: 5 }) });
+const setStockArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('setStock' as const), item: itemArb, qty: figureArb });
+const loseArb: fc.Arbitrary<Op> = fc.record({
+  kind: fc.constant('lose' as const),
+  item: itemArb,
+  what: fc.oneof({ weight: 3, arbitrary: fc.constant('figure' as const) }, { weight: 1, arbitrary: fc.constant('all' as const) }),
+});
+const reconcileArb: fc.Arbitrary<Op> = fc.record({
+  kind: fc.constant('reconcile' as const),
+  item: itemArb,
+  fix: fc.boolean(),
+  db: fc.option(figureArb, { nil: null }),
+});
+const dupArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('dup' as const), of: fc.nat() });
+
+/** What a batch runs at once: reconcile stays out (its report and its fix are two steps, not one). */
+const batchOpArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: reserveArb(fc.constant(null)) },
+  { weight: 2, arbitrary: reserveArb(figureArb) },
+  { weight: 2, arbitrary: dupArb },
+  { weight: 3, arbitrary: settleArb },
+  { weight: 1, arbitrary: extendArb },
+  { weight: 1, arbitrary: addStockArb },
+  { weight: 1, arbitrary: setStockArb },
+  { weight: 1, arbitrary: loseArb },
+);
+
+const step1 = (arb: fc.Arbitrary<Op>) => arb.map((op): fc.AsyncCommand<Model, Real> => new StepCommand(op));
+
+const commandArb: fc.Arbitrary<fc.AsyncCommand<Model, Real>> = fc.oneof(
+  { weight: 6, arbitrary: step1(reserveArb(fc.constant(null))) },
+  { weight: 3, arbitrary: step1(reserveArb(figureArb)) },
+  { weight: 6, arbitrary: step1(settleArb) },
+  { weight: 2, arbitrary: step1(extendArb) },
+  { weight: 2, arbitrary: step1(addStockArb) },
+  { weight: 2, arbitrary: step1(setStockArb) },
+  { weight: 2, arbitrary: step1(loseArb) },
+  { weight: 1, arbitrary: step1(reconcileArb) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.array(batchOpArb, { minLength: 2, maxLength: 4 }), fc.scheduler())
+      .map(([ops, s]): fc.AsyncCommand<Model, Real> => new BatchCommand(ops, s)),
+  },
+  { weight: 1, arbitrary: fc.constant(null).map((): fc.AsyncCommand<Model, Real> => new WaitCommand()) },
+);
+
+/** A store for one run; its generous timeout keeps a stalled machine from turning into 503s. */
+function makeStore(redis: Redis, prefix: string): StockStore {
+  return createStockStore({ redis, prefix, holdSeconds: HOLD_SECONDS, timeoutMs: 10_000 });
+}
+
+/** The items' figures before the first command (null: absent). */
+const initialArb = fc.array(fc.option(figureArb, { nil: null, freq: 4 }), { minLength: ITEMS.length, maxLength: ITEMS.length });
+
+// ---------------------------------------------------------------------------
+
+describe('holds: model-based test (fast-check)', () => {
+  let redis: Redis | undefined;
+
+  before(async () => {
+    redis = connectRedis();
+    await redis.ping();
+  });
+
+  after(async () => {
+    await redis?.quit();
+  });
+
+  it('addStock answers with the figure after expired holds gave their units back (as getStock would)', async function () {
+    // The property's shortest counterexample, kept as a fixed case:
+    // setStock(a, 1); reserve(a, 1, holdSeconds 1); wait past the deadline;
+    // addStock(a, 1) must answer 2, the figure getStock reports right after.
+    this.timeout(10_000);
+    const client = redis as Redis;
+    const prefix = uniquePrefix('holds-model');
+    const model: Model = { state: initialState() };
+    const reserve: Op = { kind: 'reserve', item: 0, qty: 1, short: true, reuse: null, load: null, implicitId: false };
+    try {
+      await fc.asyncModelRun(
+        () => ({ model, real: { store: makeStore(client, prefix), redis: client, prefix } }),
+        [
+          new StepCommand({ kind: 'setStock', item: 0, qty: 1 }),
+          new StepCommand(reserve),
+          new WaitCommand(),
+          new StepCommand({ kind: 'addStock', item: 0, qty: 1 }),
+        ],
+      );
+    } catch (error) {
+      if (fc.PreconditionFailure.isFailure(error)) this.skip(); // stalled past a deadline: inconclusive
+      throw error;
+    } finally {
+      await deleteWithPrefix(client, prefix);
+    }
+  });
+
+  it('the store behaves like the in-memory model of holds, alone and under concurrent calls', async function () {
+    this.timeout(TIME_LIMIT_MS + 60_000);
+    const client = redis as Redis;
+    const totals: Record<string, number> = {};
+    let runs = 0;
+    const replayPath = process.env.FC_REPLAY_PATH;
+    const property = fc.asyncProperty(
+      initialArb,
+      fc.commands([commandArb], { maxCommands: MAX_COMMANDS, size: 'max', ...(replayPath ? { replayPath } : {}) }),
+      async (initial, cmds) => {
+        const prefix = uniquePrefix('holds-model');
+        const store = makeStore(client, prefix);
+        const model: Model = { state: initialState() };
+        runs++;
+        try {
+          // Each item starts absent or with a figure set by setStock.
+          for (const [i, figure] of initial.entries()) {
+            if (figure === null) continue;
+            const key = keyOf(i);
+            await store.setStock(key, figure);
+            Object.assign(item(model.state, key), { figure, epoch: ++model.state.epochs });
+          }
+          await fc.asyncModelRun(() => ({ model, real: { store, redis: client, prefix } }), cmds);
+        } finally {
+          await deleteWithPrefix(client, prefix);
+          for (const [event, n] of Object.entries(model.state.stats)) totals[event] = (totals[event] ?? 0) + n;
+        }
+      },
+    );
+    const started = Date.now();
+    const details = await fc.check(property, {
+      numRuns: NUM_RUNS,
+      interruptAfterTimeLimit: TIME_LIMIT_MS,
+      markInterruptAsFailure: false,
+      ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}),
+      ...(process.env.FC_PATH ? { path: process.env.FC_PATH } : {}),
+    });
+    if (process.env.FC_STATS || details.failed) {
+      console.log(`holds model: ${runs} runs in ${Date.now() - started} ms; events: ${json(totals)}`);
+    }
+    if (details.failed) {
+      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+      const report = `${fc.defaultReportMessage(details) ?? 'property failed'}\n\nGot error: ${cause}`;
+      const replay = /replayPath="([^"]*)"/.exec(report)?.[1];
+      throw new Error(
+        `${report}\n\nReplay: FC_SEED=${details.seed} FC_PATH="${details.counterexamplePath ?? ''}"` +
+          `${replay ? ` FC_REPLAY_PATH="${replay}"` : ''} npx mocha test/holds-model.test.ts`,
+      );
+    }
+  });
+});
