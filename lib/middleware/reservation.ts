@@ -3,11 +3,14 @@ import type { ExtendResult, HoldState, Reservation, SettleResult, StockStore } f
 
 /**
  * One request's hold. Redis decides which of commit, release and expiry
- * wins; this object only remembers the last answer, so that a settled
- * reservation costs no further round trip.
+ * wins; this object keeps the first word it was given (the handler's, or the
+ * response's), so that a commit still being retried after a Redis blip is
+ * never overridden by a release when the response ends, or the other way
+ * round. A settled reservation costs no further round trip.
  */
 export class HeldReservation implements Reservation {
   state: HoldState = 'held';
+  private settling: Promise<SettleResult> | undefined;
 
   constructor(
     readonly key: string,
@@ -19,11 +22,11 @@ export class HeldReservation implements Reservation {
   ) {}
 
   private settle(action: 'commit' | 'release'): Promise<SettleResult> {
-    if (this.state !== 'held') return Promise.resolve({ state: this.state, changed: false });
-    return settleInBackground(this.store, this.holdId, action).then((result) => {
+    this.settling ??= settleInBackground(this.store, this.holdId, action).then((result) => {
       this.state = result.state;
       return result;
     });
+    return this.settling;
   }
 
   /** Never rejects: a failure is reported through `onEvent` and retried. */

@@ -39,7 +39,6 @@ function readInput(req: Request, config: MiddlewareConfig): Promise<[key: string
 async function reserveFor(req: Request, res: Response, config: MiddlewareConfig): Promise<unknown> {
   const [key, qty, idempotencyKey] = await readInput(req, config);
   const { store } = config;
-  let holdId: string | undefined;
   if (idempotencyKey !== undefined) {
     const fingerprint = fingerprintOf(req, key, qty);
     const retry = await claimRequest(store, idempotencyKey, fingerprint, config.holdSeconds ?? store.holdSeconds);
@@ -48,14 +47,13 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
       replay(res, retry.replay);
       return ANSWERED;
     }
+    // The claim, not the hold id, keeps a retry from reserving again; the
+    // hold id stays random, so that a retry after a 5xx (claim dropped, hold
+    // released) gets a hold of its own.
     recordOnEnd(res, store, idempotencyKey, fingerprint, config.idempotencySeconds);
-    holdId = store.holdId(key, idempotencyKey);
   }
   const { loader } = config;
-  const result = await store.reserve(key, qty, loader && ((k) => loader(k, req)), {
-    holdId,
-    holdSeconds: config.holdSeconds,
-  });
+  const result = await store.reserve(key, qty, loader && ((k) => loader(k, req)), { holdSeconds: config.holdSeconds });
   if (result.status === 'insufficient') return soldOut(key, qty, result.available);
   const remaining = result.status === 'reserved' ? result.remaining : -1;
   const reservation = new HeldReservation(key, qty, remaining, result.holdId, result.expiresAt, store);

@@ -13,7 +13,7 @@ export const SCRIPT_FILES = {
   inspectHolds: 'inspectHolds-5.lua',
   resetFigure: 'resetFigure-5.lua',
   setStock: 'setStock-2.lua',
-  addStock: 'addStock-1.lua',
+  addStock: 'addStock-5.lua',
   releaseLock: 'releaseLock-1.lua',
   claimRequest: 'claimRequest-1.lua',
 } as const;
@@ -43,7 +43,7 @@ export interface StockCommands {
     ...args: [...HoldKeys, databaseStock: number, retentionMs: number]
   ): Promise<[before: number | null, after: number | null, expired: number]>;
   setStock(figure: string, epochKey: string, stock: number, ttlSeconds: number, epoch: string): Promise<'OK'>;
-  addStock(figure: string, qty: number): Promise<number | null>;
+  addStock(...args: [...HoldKeys, qty: number, retentionMs: number]): Promise<[stock: number | null, expired: number]>;
   releaseLock(lockKey: string, token: string): Promise<number>;
   claimRequest(recordKey: string, running: string, ttlMs: number): Promise<string | null>;
 }

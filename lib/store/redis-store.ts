@@ -234,8 +234,10 @@ class RedisStockStore implements StockStore, InitContext {
   async addStock(key: string, qty: number): Promise<number | null> {
     assertKey(key);
     assertQuantity(qty);
-    const { stock } = stockKeys(this.config.prefix, key);
-    return this.caller.run(() => this.commands.addStock(stock, qty));
+    const { holds } = stockKeys(this.config.prefix, key);
+    const [stock, expired] = await this.caller.run(() => this.commands.addStock(...holds, qty, this.config.retentionMs));
+    this.reportExpired(key, expired);
+    return stock;
   }
 
   async setStock(key: string, qty: number, ttlSeconds?: number): Promise<void> {
