@@ -44,7 +44,16 @@ describe('the published package', function () {
 
   it('ships the built code, the Lua scripts and the docs, nothing else', function () {
     const files = readdirSync(join(project, 'node_modules', 'reserve-stock'), { recursive: true }) as string[];
-    expect(files).to.include.members(['dist/index.cjs', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'lua/reserve-1.lua', 'README.md']);
+    expect(files).to.include.members([
+      'dist/index.cjs',
+      'dist/index.mjs',
+      'dist/index.d.ts',
+      'dist/index.d.mts',
+      'lua/reserveHold-5.lua',
+      'lua/settleHold-5.lua',
+      'lua/includes/holds.lua',
+      'README.md',
+    ]);
     expect(files.filter((f) => f.startsWith('lib') || f.startsWith('test'))).to.deep.equal([]);
   });
 
@@ -52,6 +61,8 @@ describe('the published package', function () {
     const out = JSON.parse(run('node', ['use-require.cjs', prefix()], project));
     expect(out).to.deep.equal({
       first: { status: 'reserved', remaining: 3 },
+      holdIdOk: true,
+      committed: { state: 'committed', changed: true },
       second: { status: 'insufficient', available: 3 },
       code: 'ERR_RESERVE_STOCK_STORE',
     });
@@ -59,7 +70,12 @@ describe('the published package', function () {
 
   it('works with import', function () {
     const out = JSON.parse(run('node', ['use-import.mjs', prefix()], project));
-    expect(out).to.deep.equal({ first: { status: 'reserved', remaining: 3 }, second: { status: 'insufficient', available: 3 } });
+    expect(out).to.deep.equal({
+      first: { status: 'reserved', remaining: 3 },
+      holdIdOk: true,
+      released: { state: 'released', changed: true },
+      second: { status: 'insufficient', available: 5 },
+    });
   });
 
   it('has types for both import and require', function () {
