@@ -10,6 +10,7 @@ import type { Request, Response } from 'express';
 import { createStockStore, reserveStock, type Reservation, type ReserveStockOptions, type StockStore } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
 import { EventLog } from './helpers/events';
+import { expectHoldId } from './helpers/holds';
 import { useSharedRedis } from './helpers/redis';
 import { sleep, waitFor } from './helpers/wait';
 
@@ -96,7 +97,8 @@ describe('idempotent retries over HTTP', function () {
     const s = await shop();
     const first = await post(s, 'order-1');
     expect(first.status).to.equal(201);
-    expect(first.body).to.deep.equal({ order: 1, holdId: s.store.holdId('a', 'order-1'), remaining: 8 });
+    expect(first.body).to.deep.equal({ order: 1, holdId: s.reservations[0]?.holdId, remaining: 8 });
+    expectHoldId(first.body.holdId, 'a');
     expect(first.headers['idempotent-replayed']).to.equal(undefined);
     await waitFor(() => s.log.count('committed') === 1, 'the commit');
 
@@ -115,11 +117,20 @@ describe('idempotent retries over HTTP', function () {
     expect(await s.store.getHolds('a')).to.deep.include({ count: 0, units: 0 });
   });
 
-  it('the hold id is derived from the idempotency key (and the item)', async () => {
+  it('each request that runs takes a hold of its own (a random id); a replay takes none', async () => {
     const s = await shop();
     await post(s, 'order-2').expect(201);
     await post(s, 'order-3', { sku: 'b', qty: 1 }).expect(201);
-    expect(s.reservations.map((r) => r.holdId)).to.deep.equal([s.store.holdId('a', 'order-2'), s.store.holdId('b', 'order-3')]);
+    await post(s, 'order-2').expect(201);
+    await post(s, 'order-3', { sku: 'b', qty: 1 }).expect(201);
+    const [a, b] = s.reservations.map((r) => r.holdId);
+    expect(s.reservations).to.have.length(2);
+    expectHoldId(a, 'a');
+    expectHoldId(b, 'b');
+    // Not derived from the key: the claim on the key is what stops a second reservation.
+    expect(a).to.not.equal(s.store.holdId('a', 'order-2'));
+    await waitFor(() => s.log.count('committed') === 2, 'the commits');
+    expect(s.log.of('reserved').map((e) => e.holdId)).to.deep.equal([a, b]);
   });
 
   it('different keys, or no key, are different requests', async () => {
@@ -222,6 +233,11 @@ describe('idempotent retries over HTTP', function () {
     expect(s.reservations[1]?.state).to.equal('committed');
     expect(s.log.count('committed')).to.equal(1);
     expect(s.log.count('released')).to.equal(1);
+    // The retry had a hold of its own: the first one stays released.
+    const [failed, retried] = s.reservations.map((r) => r.holdId);
+    expect(retried).to.not.equal(failed);
+    expect(s.log.of('released').map((e) => e.holdId)).to.deep.equal([failed]);
+    expect(s.log.of('committed').map((e) => e.holdId)).to.deep.equal([retried]);
     // And now the 201 is what a further retry gets.
     const again = await post(s, 'flaky');
     expect(again.headers['idempotent-replayed']).to.equal('true');
@@ -329,7 +345,6 @@ describe('idempotent retries over HTTP', function () {
     const retry = await post(s, 'header-ignored', body);
     expect(retry.headers['idempotent-replayed']).to.equal('true');
     expect(retry.text).to.equal(first.text);
-    expect(s.reservations[0]?.holdId).to.equal(s.store.holdId('a', 'req-77'));
     expect(s.runs()).to.equal(1);
     expect(await s.store.getStock('a')).to.equal(8);
   });
