@@ -15,7 +15,7 @@
     ARGV[6] how long a settled hold's record is kept, ms
     ARGV[7] the new epoch (random, made by the caller)
 
-  Output: { code, available, expiresAt, expired, written }
+  Output: { code, available, expiresAt, expired, written, replayed }
     as reserveHold-5; written = 1 when this call wrote the figure
 ]]
 --- @include "includes/clock"

@@ -9,12 +9,14 @@
     ARGV[3] how long the hold lasts, ms
     ARGV[4] how long a settled hold's record is kept, ms
 
-  Output: { code, available, expiresAt, expired }
+  Output: { code, available, expiresAt, expired, written, replayed }
     code >= 0  reserved, code units left; expiresAt = the hold's expiry (ms)
     code == -1 unlimited (a hold of 0 units, so commit and release still work)
     code == -2 not enough; available = units there are; no hold
     code == -3 not initialised: load the figure, call initAndReserveHold-5
     expired: how many of the item's holds this call expired (for metrics)
+    written: always 0 here (see initAndReserveHold-5)
+    replayed: 1 when the hold id was known: the first answer, nothing deducted
 ]]
 --- @include "includes/clock"
 --- @include "includes/reserveUnits"

@@ -56,6 +56,9 @@ describe('holds: a reservation is idempotent per hold id', () => {
       units: 3,
       holds: [{ holdId, qty: 3, expiresAt: first.status === 'reserved' ? first.expiresAt : 0 }],
     });
+    // A replayed answer reserved nothing: one `reserved` event in all, so
+    // counters fed by events count each hold once.
+    expect(log.events.filter((e) => e.type === 'reserved')).to.have.length(1);
   });
 
   it('200 concurrent calls with one id from three connections: one deduction, one answer', async () => {

@@ -21,8 +21,8 @@ export const SCRIPT_FILES = {
 type ScriptName = keyof typeof SCRIPT_FILES;
 type HoldKeys = [figure: string, epoch: string, open: string, holds: string, settled: string];
 
-/** reserveHold-5 and initAndReserveHold-5: `{ code, available, expiresAt, expired, written? }`. */
-export type ReserveReply = [code: number, available: number, expiresAt: number, expired: number, written?: number];
+/** reserveHold-5 and initAndReserveHold-5: `{ code, available, expiresAt, expired, written, replayed }`. */
+export type ReserveReply = [code: number, available: number, expiresAt: number, expired: number, written: number, replayed: number];
 
 /** The scripts as methods, as `bindCommands` defines them on a client. */
 export interface StockCommands {

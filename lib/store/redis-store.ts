@@ -114,8 +114,9 @@ class RedisStockStore implements StockStore, InitContext {
   }
 
   private toResult(key: string, qty: number, holdId: string, reply: ReserveReply): ReserveResult {
-    const [code, available, expiresAt, expired] = reply;
-    const emit = this.config.emit;
+    const [code, available, expiresAt, expired, , replayed] = reply;
+    // A replayed answer (a resent command) reserved nothing: nothing to report.
+    const emit = replayed === 1 ? undefined : this.config.emit;
     if (emit && expired > 0) emit({ type: 'expired', key, holds: expired });
     if (code >= 0) {
       emit?.({ type: 'reserved', key, qty, remaining: code, holdId });

@@ -5,14 +5,15 @@
 --[[
   Reserves `qty` under hold `id`, once per id: a resent call (ioredis resends
   what was in flight when a connection dropped) gets the first answer back
-  instead of deducting again. Returns { code, available, expiresAt, expired }
-  (expired: how many holds of the item this call expired).
+  instead of deducting again. Returns { code, available, expiresAt, expired,
+  written, replayed }: expired, how many holds of the item this call expired;
+  written, 0 (initAndReserveHold-5 sets it); replayed, 1 when the id was known.
 ]]
 local function reserveHold(keys, id, qty, holdMs, retentionMs)
   local now = nowMs()
   local known = readHold(keys, id)
   if known then
-    return { known.r, known.a, known.x, 0 }
+    return { known.r, known.a, known.x, 0, 0, 1 }
   end
   local expired = reapHolds(keys, now, retentionMs)
   local reply = reserveUnits(keys[1], qty)
@@ -25,5 +26,7 @@ local function reserveHold(keys, id, qty, holdMs, retentionMs)
     reply[3] = 0
   end
   reply[4] = expired
+  reply[5] = 0
+  reply[6] = 0
   return reply
 end
