@@ -34,6 +34,12 @@ export interface BenchSettings {
   contenders: readonly Contender[];
   /** One server process per contender for all its scenarios (else one per contender and scenario). */
   reuseServers: boolean;
+  /**
+   * bare and gate are loaded in this many alternating rounds (A B, B A, ...),
+   * each `durationSec / pairedRounds` long; so are store and redis-benchmark
+   * at the data layer. 1: one stretch each.
+   */
+  pairedRounds: number;
   /** Which scenarios run over HTTP. */
   runScenarios: readonly Scenario[];
   /** The data-layer store bench: total calls and concurrent callers. */
@@ -62,12 +68,13 @@ export function fullSettings(outDir: string): BenchSettings {
     requestTimeoutSec: 10,
     drainTimeoutMs: 60_000,
     scenarios: {
-      flash: { connections: 100, durationSec: 10, skus: 1, stock: 1000, poolMax: 20 },
+      flash: { connections: 100, durationSec: 15, skus: 1, stock: 1000, poolMax: 20 },
       steady: { connections: 100, durationSec: 6, skus: 1000, stock: 1_000_000, poolMax: 20 },
-      surge: { connections: 500, durationSec: 8, skus: 1, stock: 1000, poolMax: 500 },
+      surge: { connections: 500, durationSec: 9, skus: 1, stock: 1000, poolMax: 500 },
     },
     contenders: CONTENDERS,
     reuseServers: false,
+    pairedRounds: 3,
     runScenarios: SCENARIOS,
     store: { calls: 200_000, concurrency: 50, maxSec: 20 },
     flashData: { units: 100, attemptsPerUnit: 100, concurrency: 50, maxSec: 60, poolMax: 20 },
@@ -86,6 +93,7 @@ export function quickSettings(outDir: string): BenchSettings {
     ...full,
     quick: true,
     reuseServers: true,
+    pairedRounds: 1,
     warmupSec: 0,
     requestTimeoutSec: 5,
     drainTimeoutMs: 15_000,

@@ -11,7 +11,6 @@
 import { Redis } from 'ioredis';
 import { createStockStore, type StockStore } from '../lib';
 import type { ChildReply, ChildRequest } from './process';
-import { percentiles, type Percentiles } from './stats';
 import { deleteKeys } from './servers/common';
 import { BenchDb } from './servers/sql';
 import type { Item } from './servers/types';
@@ -24,6 +23,8 @@ export interface StoreJob {
   calls: number;
   concurrency: number;
   maxSec: number;
+  /** Run a few thousand calls on another key first. */
+  warmup: boolean;
 }
 
 export interface FlashDataJob {
@@ -48,8 +49,8 @@ export interface DataJobResult {
   sold: number;
   rejected: number;
   errors: number;
-  /** Latency of the calls in ms. */
-  latency: Percentiles;
+  /** Latency of each call in ms, rounded to 0.1 µs. */
+  latencies: number[];
   /** Database transactions run during the measured part. */
   dbTransactions: number;
   oversold: number;
@@ -67,7 +68,7 @@ async function hammer(
   concurrency: number,
   maxSec: number,
   attempt: () => Promise<'sold' | 'rejected'>,
-): Promise<Pick<DataJobResult, 'elapsedSec' | 'calls' | 'sold' | 'rejected' | 'errors' | 'latency'>> {
+): Promise<Pick<DataJobResult, 'elapsedSec' | 'calls' | 'sold' | 'rejected' | 'errors' | 'latencies'>> {
   const latencies = new Float64Array(total);
   let issued = 0;
   let sold = 0;
@@ -90,7 +91,8 @@ async function hammer(
   };
   await Promise.all(Array.from({ length: concurrency }, caller));
   const elapsedSec = (performance.now() - started) / 1000;
-  return { elapsedSec, calls: issued, sold, rejected, errors, latency: percentiles(latencies.subarray(0, issued)) };
+  const rounded = Array.from(latencies.subarray(0, issued), (ms) => Math.round(ms * 10_000) / 10_000);
+  return { elapsedSec, calls: issued, sold, rejected, errors, latencies: rounded };
 }
 
 async function runStore(job: StoreJob): Promise<DataJobResult> {
@@ -100,8 +102,10 @@ async function runStore(job: StoreJob): Promise<DataJobResult> {
   const warmCalls = Math.min(5000, Math.ceil(job.calls / 10));
   const initial = job.calls * 2;
   try {
-    await store.setStock(warmSku, warmCalls * 2, 600);
-    await hammer(warmCalls, job.concurrency, job.maxSec, async () => reserveOutcome(store, warmSku));
+    if (job.warmup) {
+      await store.setStock(warmSku, warmCalls * 2, 600);
+      await hammer(warmCalls, job.concurrency, job.maxSec, async () => reserveOutcome(store, warmSku));
+    }
     await store.setStock(job.sku, initial, 600);
     const run = await hammer(job.calls, job.concurrency, job.maxSec, async () => reserveOutcome(store, job.sku));
     const left = await store.getStock(job.sku);
