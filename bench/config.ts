@@ -76,11 +76,11 @@ export function fullSettings(outDir: string): BenchSettings {
     reuseServers: false,
     pairedRounds: 3,
     runScenarios: SCENARIOS,
-    store: { calls: 200_000, concurrency: 50, maxSec: 20 },
+    store: { calls: 300_000, concurrency: 50, maxSec: 30 },
     flashData: { units: 100, attemptsPerUnit: 100, concurrency: 50, maxSec: 60, poolMax: 20 },
     dataLayer: true,
     outDir,
-    profileDir: 'bench/results/profiles',
+    profileDir: 'bench/results',
     redisUrl: REDIS_URL,
     mysqlUrl: MYSQL_URL,
   };

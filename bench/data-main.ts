@@ -99,7 +99,8 @@ async function runStore(job: StoreJob): Promise<DataJobResult> {
   const redis = new Redis(job.redisUrl);
   const store = createStockStore({ redis, prefix: job.prefix });
   const warmSku = `${job.sku}-warm`;
-  const warmCalls = Math.min(5000, Math.ceil(job.calls / 10));
+  // Enough calls for the JIT to settle on the hot path.
+  const warmCalls = Math.min(30_000, Math.max(2000, job.calls / 2));
   const initial = job.calls * 2;
   try {
     if (job.warmup) {

@@ -3,7 +3,7 @@
  * (smoke run, under a minute). Options: `--only gate,bare`,
  * `--scenarios flash`, `--no-data`, `--data-only`, `--out dir`,
  * `--profile <contender|data>` (that process runs under
- * --cpu-prof; profiles land in bench/results/profiles/).
+ * --cpu-prof; profiles land in bench/results/, git-ignored).
  */
 import { settingsFromArgs } from './config';
 import { terminalTable, writeOutputs } from './report';

@@ -429,37 +429,38 @@ async function runDataLayer(
   try {
     // store.reserve() and redis-benchmark in alternating segments (A B, B A, ...).
     const rounds = Math.max(1, settings.pairedRounds);
-    const perRound = Math.ceil(store.calls / rounds);
+    // Round r gets its share of the calls, so that the rounds add up exactly.
+    const callsOf = (r: number) => Math.floor((store.calls * (r + 1)) / rounds) - Math.floor((store.calls * r) / rounds);
     step(`data · store.reserve() and redis-benchmark EVALSHA, ${store.calls.toLocaleString('en-US')} calls each, ${store.concurrency} at a time`);
     const storeRuns: DataJobResult[] = [];
     const benchRuns: RedisBenchmarkResult[] = [];
-    const runStore = async () => {
+    const runStore = async (calls: number) => {
       storeRuns.push(
         await worker.run({
           kind: 'store',
           redisUrl: settings.redisUrl,
           prefix: `bench:b${runId}st:`,
           sku: `b${runId}st`,
-          calls: perRound,
+          calls,
           concurrency: store.concurrency,
           maxSec: store.maxSec,
           warmup: storeRuns.length === 0,
         }),
       );
     };
-    const runBenchmark = async () => {
+    const runBenchmark = async (calls: number) => {
       benchRuns.push(
         await runRedisBenchmark({
           redisUrl: settings.redisUrl,
           key: `bench:b${runId}rb:{k}`,
-          calls: perRound,
+          calls,
           concurrency: store.concurrency,
           maxSec: store.maxSec,
         }),
       );
     };
     for (let r = 0; r < rounds; r++) {
-      for (const segment of r % 2 === 0 ? [runStore, runBenchmark] : [runBenchmark, runStore]) await segment();
+      for (const segment of r % 2 === 0 ? [runStore, runBenchmark] : [runBenchmark, runStore]) await segment(callsOf(r));
     }
     const storeRun = mergeDataResults(storeRuns);
     out.push(dataRow('store', 'data', storeRun.calls, storeRun));
