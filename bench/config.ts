@@ -35,9 +35,9 @@ export interface BenchSettings {
   /** One server process per contender for all its scenarios (else one per contender and scenario). */
   reuseServers: boolean;
   /**
-   * bare and gate are loaded in this many alternating rounds (A B, B A, ...),
-   * each `durationSec / pairedRounds` long; so are store and redis-benchmark
-   * at the data layer. 1: one stretch each.
+   * bare and gate are loaded in up to this many alternating rounds (A B,
+   * B A, ...) of whole seconds that add up to `durationSec`; store and
+   * redis-benchmark at the data layer in this many. 1: one stretch each.
    */
   pairedRounds: number;
   /** Which scenarios run over HTTP. */
@@ -74,7 +74,7 @@ export function fullSettings(outDir: string): BenchSettings {
     },
     contenders: CONTENDERS,
     reuseServers: false,
-    pairedRounds: 3,
+    pairedRounds: 5,
     runScenarios: SCENARIOS,
     store: { calls: 300_000, concurrency: 50, maxSec: 30 },
     flashData: { units: 100, attemptsPerUnit: 100, concurrency: 50, maxSec: 60, poolMax: 20 },

@@ -98,6 +98,18 @@ export function terminalTable(report: BenchReport, color: boolean): string {
   return out.join('\n');
 }
 
+/** What each database design does at the surge's connections. */
+function surgeLine(rows: Row[], connections: number): string | null {
+  const surge = rows.filter((r) => r.scenario === 'surge' && ['checkout', 'mysql-row', 'mysql-buckets', 'decrby'].includes(r.contender));
+  if (surge.length === 0) return null;
+  const parts = surge.map(
+    (r) =>
+      `${r.contender} ${num(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, ${num(r.errors)} error(s), ` +
+      `${num(r.oversold)} oversold, ${num(r.dbTxPer1k, 1)} db tx/1k`,
+  );
+  return `**Surge (${connections} connections):** ${parts.join('; ')}.`;
+}
+
 function memoryLine(details: RunDetail[]): string | null {
   const d = details.find((x) => x.contender === 'checkout' && x.scenario === 'flash');
   if (!d?.rssBefore || !d.rssAfter) return null;
@@ -155,6 +167,8 @@ export function markdown(report: BenchReport): string {
     const verdict = v === null ? 'not measured' : aim.met(v) ? '✅ met' : '❌ missed';
     out.push(`| \`${aim.key}\`: ${aim.label} | ${v === null ? '–' : v} | ${aim.aim} | ${verdict} |`);
   }
+  const surge = surgeLine(rows, settings.scenarios.surge.connections);
+  if (surge) out.push('', surge);
   const memory = memoryLine(report.details);
   if (memory) out.push('', memory.replace(/^memory:/, '**Memory:**'));
   const notes = report.details.filter((d) => d.notes.length > 0);

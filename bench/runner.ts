@@ -165,8 +165,8 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
             for (const [i, contender] of group.entries()) {
               runs.push(await openRun(children[i] as Child, settings, runId, contender, scenario, progress));
             }
-            const rounds = runs.length > 1 ? settings.pairedRounds : 1;
-            const seconds = Math.max(1, Math.round(sc.durationSec / rounds));
+            const rounds = runs.length > 1 ? roundsFor(sc.durationSec, settings.pairedRounds) : 1;
+            const seconds = sc.durationSec / rounds;
             for (let r = 0; r < rounds; r++) {
               for (const run of r % 2 === 0 ? runs : [...runs].reverse()) await loadSegment(run, settings, seconds, progress);
             }
@@ -242,6 +242,12 @@ interface HttpRun {
   openedAt: number;
   before?: ServerStats;
   load?: LoadResult;
+}
+
+/** The most rounds, up to `max`, that split `seconds` into whole seconds (autocannon's unit). */
+export function roundsFor(seconds: number, max: number): number {
+  for (let r = Math.min(max, seconds); r > 1; r--) if (Number.isInteger(seconds / r)) return r;
+  return 1;
 }
 
 /** Closes every run (audit, cleanup) and stops every child, whatever fails; then throws the first failure. */
