@@ -74,7 +74,7 @@ export function fullSettings(outDir: string): BenchSettings {
     },
     contenders: CONTENDERS,
     reuseServers: false,
-    pairedRounds: 5,
+    pairedRounds: 15,
     runScenarios: SCENARIOS,
     store: { calls: 300_000, concurrency: 50, maxSec: 30 },
     flashData: { units: 100, attemptsPerUnit: 100, concurrency: 50, maxSec: 60, poolMax: 20 },

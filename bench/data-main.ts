@@ -158,7 +158,8 @@ async function runFlashData(job: FlashDataJob): Promise<DataJobResult> {
   try {
     await db.createProducts(items);
     for (const { sku, stock } of items) await store.setStock(sku, stock, 600);
-    await hammer(warm.stock * 10, job.concurrency, job.maxSec, () => attempt(warm.sku));
+    // A small flash sale of its own first, at the same attempts per unit, to warm the JIT and the pool.
+    await hammer(Math.round((warm.stock * job.attempts) / job.units), job.concurrency, job.maxSec, () => attempt(warm.sku));
     const before = db.transactions;
     const run = await hammer(job.attempts, job.concurrency, job.maxSec, () => attempt(item.sku));
     const dbTransactions = db.transactions - before;
