@@ -134,7 +134,7 @@ async function runFlashData(job: FlashDataJob): Promise<DataJobResult> {
   const redis = new Redis(job.redisUrl);
   const store = createStockStore({ redis, prefix: job.prefix });
   const item: Item = { sku: job.sku, stock: job.units };
-  const warm: Item = { sku: `${job.sku}-warm`, stock: Math.max(10, Math.ceil(job.units / 10)) };
+  const warm: Item = { sku: `${job.sku}-warm`, stock: Math.max(1, Math.ceil(job.units / 10)) };
   const items = [item, warm];
 
   const attempt =
