@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * Settings of one benchmark run: the full run (`npm run bench`), the smoke
  * run (`--quick`) and whatever a test overrides.
@@ -115,8 +118,10 @@ export function settingsFromArgs(argv: readonly string[]): BenchSettings {
     const inline = argv.find((a) => a.startsWith(`${name}=`));
     return inline?.slice(name.length + 1);
   };
-  const outDir = value('--out') ?? 'bench/results';
-  const settings = argv.includes('--quick') ? quickSettings(outDir) : fullSettings(outDir);
+  const quick = argv.includes('--quick');
+  // A smoke run must not overwrite the published results of a full run.
+  const outDir = value('--out') ?? (quick ? join(tmpdir(), 'reserve-stock-bench-quick') : 'bench/results');
+  const settings = quick ? quickSettings(outDir) : fullSettings(outDir);
   const only = value('--only');
   if (only) {
     const names = only.split(',');
