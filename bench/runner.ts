@@ -112,11 +112,13 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
   const steps = httpRuns.length + (settings.dataLayer ? 3 : 0);
   let step = 0;
 
-  const restoreConnections = await ensureMaxConnections(
-    settings,
-    Math.max(...settings.runScenarios.map((s) => settings.scenarios[s].poolMax), settings.flashData.poolMax) + 100,
+  // Room for the largest pool, plus the few connections of the audit and of anyone else.
+  const limit = new ConnectionLimit(
+    settings.mysqlUrl,
+    Math.max(...settings.runScenarios.map((s) => settings.scenarios[s].poolMax), settings.flashData.poolMax) + 30,
     reporter,
   );
+  await limit.ensure();
   const finish = async (run: HttpRun) => {
     step++;
     const { row, detail } = await closeRun(run, settings, (line) => reporter.progress(`[${step}/${steps}] ${line}`));
@@ -131,6 +133,7 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
       // One process per contender for all scenarios (the smoke run: fewer starts).
       const poolMax = Math.max(...settings.runScenarios.map((s) => settings.scenarios[s].poolMax));
       for (const contender of settings.contenders) {
+        await limit.ensure();
         const child = startServer(settings, runId, contender, poolMax, `b${runId}${SHORT[contender]}`, contender);
         try {
           for (const scenario of settings.runScenarios) {
@@ -157,6 +160,7 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
             ? [paired, ...settings.contenders.filter((c) => !paired.includes(c)).map((c) => [c])]
             : settings.contenders.map((c) => [c]);
         for (const group of groups) {
+          await limit.ensure();
           const children = group.map((contender) =>
             startServer(settings, runId, contender, sc.poolMax, `b${runId}${SHORT[scenario]}${SHORT[contender]}`, `${contender}-${scenario}`),
           );
@@ -187,7 +191,7 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
       }
     }
   } finally {
-    await restoreConnections();
+    await limit.restore();
   }
   // HTTP rows by scenario, then contender; the data layer after, as run.
   const order = (r: Row, index: number) => {
@@ -584,26 +588,46 @@ async function machineInfo(settings: BenchSettings): Promise<BenchResults['machi
 /**
  * The surge needs a pool of hundreds of connections; MariaDB's default
  * max_connections (151) would make the server, not the row lock, the queue.
- * Raises it for the run when needed and returns what puts it back.
+ * `ensure()` raises the limit when it is below what the run needs (checked
+ * again before each server starts, in case something else lowered it);
+ * `restore()` puts back the value found, unless someone changed it since.
  */
-async function ensureMaxConnections(settings: BenchSettings, needed: number, reporter: Reporter): Promise<() => Promise<void>> {
-  const conn = await mysql.createConnection(settings.mysqlUrl);
-  try {
-    const [rows] = await conn.query('SELECT @@GLOBAL.max_connections AS n');
-    const current = Number((rows as { n: number }[])[0]?.n);
-    if (current >= needed) return async () => {};
-    await conn.query('SET GLOBAL max_connections = ?', [needed]);
-    reporter.log(`MariaDB max_connections ${current} -> ${needed} for this run`);
-    return async () => {
-      const again = await mysql.createConnection(settings.mysqlUrl);
-      try {
-        await again.query('SET GLOBAL max_connections = ?', [current]);
-      } finally {
-        await again.end();
-      }
-    };
-  } finally {
-    await conn.end();
+class ConnectionLimit {
+  private original: number | undefined;
+  private raisedTo: number | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly needed: number,
+    private readonly reporter: Reporter,
+  ) {}
+
+  private async query<T>(sql: string, values: unknown[] = []): Promise<T> {
+    const conn = await mysql.createConnection(this.url);
+    try {
+      const [rows] = await conn.query(sql, values);
+      return rows as T;
+    } finally {
+      await conn.end();
+    }
+  }
+
+  async ensure(): Promise<void> {
+    const [row] = await this.query<{ n: number }[]>('SELECT @@GLOBAL.max_connections AS n');
+    const current = Number(row?.n);
+    if (current >= this.needed) return;
+    await this.query('SET GLOBAL max_connections = ?', [this.needed]);
+    this.original ??= current;
+    this.raisedTo = this.needed;
+    this.reporter.log(`MariaDB max_connections ${current} -> ${this.needed} for this run`);
+  }
+
+  async restore(): Promise<void> {
+    if (this.original === undefined) return;
+    await this.query('SET GLOBAL max_connections = IF(@@GLOBAL.max_connections = ?, ?, @@GLOBAL.max_connections)', [
+      this.raisedTo,
+      this.original,
+    ]);
   }
 }
 
