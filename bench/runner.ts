@@ -412,12 +412,15 @@ function httpRow(
   };
 }
 
-/** Waits until the server has no request in flight and no database work; false on timeout. */
+/**
+ * Waits until the server has no open connection, no request in flight and
+ * no database work; false on timeout.
+ */
 async function drain(child: Child, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stats = await child.request<ServerStats>({ type: 'stats' });
-    if (stats.inFlight === 0 && stats.busy === 0) return true;
+    if (stats.connections === 0 && stats.inFlight === 0 && stats.busy === 0) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 100));
   }

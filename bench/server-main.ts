@@ -80,6 +80,9 @@ async function main(): Promise<void> {
             dbTransactions: contenderServer.dbTransactions(),
             busy: contenderServer.busy(),
             inFlight,
+            // Open sockets: a request the client sent just before hanging up
+            // may still be unread; it is served once read, like any other.
+            connections: await new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n ?? 0))),
             requests,
             rss: process.memoryUsage().rss,
           };
