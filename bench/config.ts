@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 /**
  * Settings of one benchmark run: the full run (`npm run bench`), the smoke
  * run (`--quick`) and whatever a test overrides.
@@ -34,6 +37,12 @@ export interface BenchSettings {
   contenders: readonly Contender[];
   /** One server process per contender for all its scenarios (else one per contender and scenario). */
   reuseServers: boolean;
+  /**
+   * bare and gate are loaded in up to this many alternating rounds (A B,
+   * B A, ...) of whole seconds that add up to `durationSec`; store and
+   * redis-benchmark at the data layer in this many. 1: one stretch each.
+   */
+  pairedRounds: number;
   /** Which scenarios run over HTTP. */
   runScenarios: readonly Scenario[];
   /** The data-layer store bench: total calls and concurrent callers. */
@@ -62,18 +71,19 @@ export function fullSettings(outDir: string): BenchSettings {
     requestTimeoutSec: 10,
     drainTimeoutMs: 60_000,
     scenarios: {
-      flash: { connections: 100, durationSec: 10, skus: 1, stock: 1000, poolMax: 20 },
+      flash: { connections: 100, durationSec: 15, skus: 1, stock: 1000, poolMax: 20 },
       steady: { connections: 100, durationSec: 6, skus: 1000, stock: 1_000_000, poolMax: 20 },
-      surge: { connections: 500, durationSec: 8, skus: 1, stock: 1000, poolMax: 500 },
+      surge: { connections: 500, durationSec: 9, skus: 1, stock: 1000, poolMax: 500 },
     },
     contenders: CONTENDERS,
     reuseServers: false,
+    pairedRounds: 15,
     runScenarios: SCENARIOS,
-    store: { calls: 200_000, concurrency: 50, maxSec: 20 },
+    store: { calls: 300_000, concurrency: 50, maxSec: 30 },
     flashData: { units: 100, attemptsPerUnit: 100, concurrency: 50, maxSec: 60, poolMax: 20 },
     dataLayer: true,
     outDir,
-    profileDir: 'bench/results/profiles',
+    profileDir: 'bench/results',
     redisUrl: REDIS_URL,
     mysqlUrl: MYSQL_URL,
   };
@@ -86,13 +96,16 @@ export function quickSettings(outDir: string): BenchSettings {
     ...full,
     quick: true,
     reuseServers: true,
+    pairedRounds: 1,
     warmupSec: 0,
     requestTimeoutSec: 5,
     drainTimeoutMs: 15_000,
     scenarios: {
-      flash: { connections: 50, durationSec: 1, skus: 1, stock: 100, poolMax: 200 },
-      steady: { connections: 50, durationSec: 1, skus: 20, stock: 1_000_000, poolMax: 200 },
-      surge: { connections: 200, durationSec: 1, skus: 1, stock: 100, poolMax: 200 },
+      // Pools small enough for MariaDB's default max_connections (151): the
+      // smoke run (and the test that runs it) leaves the server's settings alone.
+      flash: { connections: 50, durationSec: 1, skus: 1, stock: 100, poolMax: 100 },
+      steady: { connections: 50, durationSec: 1, skus: 20, stock: 1_000_000, poolMax: 100 },
+      surge: { connections: 200, durationSec: 1, skus: 1, stock: 100, poolMax: 100 },
     },
     store: { calls: 20_000, concurrency: 50, maxSec: 5 },
     flashData: { units: 5, attemptsPerUnit: 100, concurrency: 50, maxSec: 10, poolMax: 10 },
@@ -107,8 +120,10 @@ export function settingsFromArgs(argv: readonly string[]): BenchSettings {
     const inline = argv.find((a) => a.startsWith(`${name}=`));
     return inline?.slice(name.length + 1);
   };
-  const outDir = value('--out') ?? 'bench/results';
-  const settings = argv.includes('--quick') ? quickSettings(outDir) : fullSettings(outDir);
+  const quick = argv.includes('--quick');
+  // A smoke run must not overwrite the published results of a full run.
+  const outDir = value('--out') ?? (quick ? join(tmpdir(), 'reserve-stock-bench-quick') : 'bench/results');
+  const settings = quick ? quickSettings(outDir) : fullSettings(outDir);
   const only = value('--only');
   if (only) {
     const names = only.split(',');

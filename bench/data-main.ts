@@ -11,7 +11,6 @@
 import { Redis } from 'ioredis';
 import { createStockStore, type StockStore } from '../lib';
 import type { ChildReply, ChildRequest } from './process';
-import { percentiles, type Percentiles } from './stats';
 import { deleteKeys } from './servers/common';
 import { BenchDb } from './servers/sql';
 import type { Item } from './servers/types';
@@ -24,6 +23,8 @@ export interface StoreJob {
   calls: number;
   concurrency: number;
   maxSec: number;
+  /** Run a few thousand calls on another key first. */
+  warmup: boolean;
 }
 
 export interface FlashDataJob {
@@ -48,8 +49,8 @@ export interface DataJobResult {
   sold: number;
   rejected: number;
   errors: number;
-  /** Latency of the calls in ms. */
-  latency: Percentiles;
+  /** Latency of each call in ms, rounded to 0.1 µs. */
+  latencies: number[];
   /** Database transactions run during the measured part. */
   dbTransactions: number;
   oversold: number;
@@ -67,7 +68,7 @@ async function hammer(
   concurrency: number,
   maxSec: number,
   attempt: () => Promise<'sold' | 'rejected'>,
-): Promise<Pick<DataJobResult, 'elapsedSec' | 'calls' | 'sold' | 'rejected' | 'errors' | 'latency'>> {
+): Promise<Pick<DataJobResult, 'elapsedSec' | 'calls' | 'sold' | 'rejected' | 'errors' | 'latencies'>> {
   const latencies = new Float64Array(total);
   let issued = 0;
   let sold = 0;
@@ -90,18 +91,22 @@ async function hammer(
   };
   await Promise.all(Array.from({ length: concurrency }, caller));
   const elapsedSec = (performance.now() - started) / 1000;
-  return { elapsedSec, calls: issued, sold, rejected, errors, latency: percentiles(latencies.subarray(0, issued)) };
+  const rounded = Array.from(latencies.subarray(0, issued), (ms) => Math.round(ms * 10_000) / 10_000);
+  return { elapsedSec, calls: issued, sold, rejected, errors, latencies: rounded };
 }
 
 async function runStore(job: StoreJob): Promise<DataJobResult> {
   const redis = new Redis(job.redisUrl);
   const store = createStockStore({ redis, prefix: job.prefix });
   const warmSku = `${job.sku}-warm`;
-  const warmCalls = Math.min(5000, Math.ceil(job.calls / 10));
+  // Enough calls for the JIT to settle on the hot path.
+  const warmCalls = Math.min(30_000, Math.max(2000, job.calls / 2));
   const initial = job.calls * 2;
   try {
-    await store.setStock(warmSku, warmCalls * 2, 600);
-    await hammer(warmCalls, job.concurrency, job.maxSec, async () => reserveOutcome(store, warmSku));
+    if (job.warmup) {
+      await store.setStock(warmSku, warmCalls * 2, 600);
+      await hammer(warmCalls, job.concurrency, job.maxSec, async () => reserveOutcome(store, warmSku));
+    }
     await store.setStock(job.sku, initial, 600);
     const run = await hammer(job.calls, job.concurrency, job.maxSec, async () => reserveOutcome(store, job.sku));
     const left = await store.getStock(job.sku);
@@ -129,7 +134,7 @@ async function runFlashData(job: FlashDataJob): Promise<DataJobResult> {
   const redis = new Redis(job.redisUrl);
   const store = createStockStore({ redis, prefix: job.prefix });
   const item: Item = { sku: job.sku, stock: job.units };
-  const warm: Item = { sku: `${job.sku}-warm`, stock: Math.max(10, Math.ceil(job.units / 10)) };
+  const warm: Item = { sku: `${job.sku}-warm`, stock: Math.max(1, Math.ceil(job.units / 10)) };
   const items = [item, warm];
 
   const attempt =
@@ -153,7 +158,8 @@ async function runFlashData(job: FlashDataJob): Promise<DataJobResult> {
   try {
     await db.createProducts(items);
     for (const { sku, stock } of items) await store.setStock(sku, stock, 600);
-    await hammer(warm.stock * 10, job.concurrency, job.maxSec, () => attempt(warm.sku));
+    // A small flash sale of its own first, at the same attempts per unit, to warm the JIT and the pool.
+    await hammer(Math.round((warm.stock * job.attempts) / job.units), job.concurrency, job.maxSec, () => attempt(warm.sku));
     const before = db.transactions;
     const run = await hammer(job.attempts, job.concurrency, job.maxSec, () => attempt(item.sku));
     const dbTransactions = db.transactions - before;

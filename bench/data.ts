@@ -52,6 +52,10 @@ export function reserveScript(luaDir = join(__dirname, '..', 'lua')): string {
 export interface RedisBenchmarkResult {
   rps: number;
   latency: Percentiles;
+  /** Seconds the run took (calls / rps). */
+  elapsedSec: number;
+  /** Points of the latency distribution: [ms, calls at or below]. */
+  cdf: [number, number][];
   calls: number;
   /** Units the key lost: each EVALSHA reserved one. */
   reserved: number;
@@ -60,7 +64,7 @@ export interface RedisBenchmarkResult {
 }
 
 /** Parses redis-benchmark's report (without -q / --csv). */
-export function parseRedisBenchmark(output: string): { rps: number; latency: Percentiles } {
+export function parseRedisBenchmark(output: string): { rps: number; latency: Percentiles; cdf: [number, number][] } {
   const text = output.replace(/\r/g, '\n');
   const rps = Number(/throughput summary:\s*([\d.]+)\s*requests per second/.exec(text)?.[1]);
   const summary = /avg\s+min\s+p50\s+p95\s+p99\s+max\s*\n\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(text);
@@ -72,7 +76,10 @@ export function parseRedisBenchmark(output: string): { rps: number; latency: Per
     }
   }
   if (!Number.isFinite(rps) || !summary) throw new Error(`cannot read redis-benchmark's output:\n${output.slice(-2000)}`);
-  return { rps, latency: { p50: Number(summary[3]), p99: Number(summary[5]), p999 } };
+  const cdf: [number, number][] = [];
+  for (const m of text.matchAll(/<= ([\d.]+) milliseconds \(cumulative count (\d+)\)/g)) cdf.push([Number(m[1]), Number(m[2])]);
+  cdf.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return { rps, latency: { p50: Number(summary[3]), p99: Number(summary[5]), p999 }, cdf };
 }
 
 /**
@@ -114,9 +121,42 @@ export async function runRedisBenchmark(options: {
     const left = Number(await redis.get(options.key));
     const reserved = initial - left;
     if (reserved !== options.calls) notes.push(`the key lost ${reserved} units for ${options.calls} calls`);
-    return { ...parsed, calls: options.calls, reserved, sha, notes };
+    return { ...parsed, elapsedSec: options.calls / parsed.rps, calls: options.calls, reserved, sha, notes };
   } finally {
     await redis.del(options.key);
     await redis.quit();
   }
+}
+
+/**
+ * Several redis-benchmark runs as one: calls over seconds, and percentiles
+ * from the sum of their latency distributions (each run's points are the
+ * latencies at which its cumulative count is known).
+ */
+export function mergeRedisBenchmarks(runs: RedisBenchmarkResult[]): RedisBenchmarkResult {
+  const first = runs[0];
+  if (!first) throw new Error('no redis-benchmark run to merge');
+  if (runs.length === 1) return first;
+  const calls = runs.reduce((n, r) => n + r.calls, 0);
+  const elapsedSec = runs.reduce((n, r) => n + r.elapsedSec, 0);
+  const countAt = (cdf: [number, number][], ms: number): number => {
+    let count = 0;
+    for (const [at, n] of cdf) if (at <= ms) count = Math.max(count, n);
+    return count;
+  };
+  const points = [...new Set(runs.flatMap((r) => r.cdf.map(([ms]) => ms)))].sort((a, b) => a - b);
+  const at = (q: number): number | null => {
+    for (const ms of points) if (runs.reduce((n, r) => n + countAt(r.cdf, ms), 0) >= q * calls) return ms;
+    return null;
+  };
+  return {
+    rps: calls / elapsedSec,
+    latency: { p50: at(0.5), p99: at(0.99), p999: at(0.999) },
+    elapsedSec,
+    cdf: [],
+    calls,
+    reserved: runs.reduce((n, r) => n + r.reserved, 0),
+    sha: first.sha,
+    notes: [...new Set(runs.flatMap((r) => r.notes))],
+  };
 }

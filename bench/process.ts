@@ -23,6 +23,7 @@ export interface ServerStats {
   dbTransactions: number;
   busy: number;
   inFlight: number;
+  connections: number;
   requests: number;
   rss: number;
 }

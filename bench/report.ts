@@ -17,7 +17,7 @@ export const AIMS: { key: keyof Ratios; label: string; aim: string; met: (v: num
     aim: '>= 10',
     met: (v) => v >= 10,
   },
-  { key: 'flashDataOverMysqlRow', label: 'flash sale without HTTP, attempts/s, gate / mysql-row', aim: '>= 10', met: (v) => v >= 10 },
+  { key: 'flashDataOverMysqlRow', label: 'flash sale without HTTP, attempts/s, gate + transaction for winners (checkout) / mysql-row', aim: '>= 10', met: (v) => v >= 10 },
   {
     key: 'storeOverRedisBenchmark',
     label: 'store.reserve() / redis-benchmark EVALSHA, ops/s, same concurrency',
@@ -98,6 +98,18 @@ export function terminalTable(report: BenchReport, color: boolean): string {
   return out.join('\n');
 }
 
+/** What each database design does at the surge's connections. */
+function surgeLine(rows: Row[], connections: number): string | null {
+  const surge = rows.filter((r) => r.scenario === 'surge' && ['checkout', 'mysql-row', 'mysql-buckets', 'decrby'].includes(r.contender));
+  if (surge.length === 0) return null;
+  const parts = surge.map(
+    (r) =>
+      `${r.contender} ${num(r.rps)} req/s, p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, ${num(r.errors)} error(s), ` +
+      `${num(r.oversold)} oversold, ${num(r.dbTxPer1k, 1)} db tx/1k`,
+  );
+  return `**Surge (${connections} connections):** ${parts.join('; ')}.`;
+}
+
 function memoryLine(details: RunDetail[]): string | null {
   const d = details.find((x) => x.contender === 'checkout' && x.scenario === 'flash');
   if (!d?.rssBefore || !d.rssAfter) return null;
@@ -137,10 +149,17 @@ export function markdown(report: BenchReport): string {
   }
   out.push(
     '',
-    'Same autocannon settings for every contender of a scenario, each server in its own process, after a ' +
-      `${settings.warmupSec} s warm-up on another sku. Latencies in ms over all answers. \`sold\` is counted in the ` +
-      'database (paid orders) afterwards, `oversold` is units sold beyond the stock. `errors` are timeouts, connection ' +
-      'errors and 5xx. `db tx/1k` is database transactions per 1,000 requests from the server\'s own counter.',
+    'Same autocannon settings for every contender of a scenario, each server in its own process against fresh ' +
+      `products, after a ${settings.warmupSec} s warm-up on another sku; gate, checkout and decrby have their Redis ` +
+      'figures loaded before the run. ' +
+      (settings.pairedRounds > 1
+        ? 'bare and gate take turns in one-second rounds (A B, B A, ...) adding up to the same duration, and so do ' +
+          `store and redis-benchmark in ${settings.pairedRounds} rounds, so that the shared machine's drifting load ` +
+          'falls on both sides of those ratios alike. '
+        : '') +
+      'Latencies in ms over all answers. `sold` is counted in the database (paid orders; the store for gate and ' +
+      'the data layer) afterwards, `oversold` is units sold beyond the stock. `errors` are timeouts, connection ' +
+      "errors and 5xx. `db tx/1k` is database transactions per 1,000 requests from the server's own counter.",
     '',
   );
   out.push(`| ${HEADERS.join(' | ')} |`, `| ${HEADERS.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`);
@@ -155,6 +174,8 @@ export function markdown(report: BenchReport): string {
     const verdict = v === null ? 'not measured' : aim.met(v) ? '✅ met' : '❌ missed';
     out.push(`| \`${aim.key}\`: ${aim.label} | ${v === null ? '–' : v} | ${aim.aim} | ${verdict} |`);
   }
+  const surge = surgeLine(rows, settings.scenarios.surge.connections);
+  if (surge) out.push('', surge);
   const memory = memoryLine(report.details);
   if (memory) out.push('', memory.replace(/^memory:/, '**Memory:**'));
   const notes = report.details.filter((d) => d.notes.length > 0);
@@ -191,6 +212,7 @@ interface Group {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function compact(v: number): string {
+  if (v === 0) return '0';
   if (v >= 10_000) return `${(v / 1000).toFixed(0)}k`;
   if (v >= 1000) return `${(v / 1000).toFixed(1)}k`;
   if (v >= 10) return v.toFixed(0);
@@ -202,18 +224,20 @@ function compact(v: number): string {
 function panel(title: string, groups: Group[], top: number, width: number, height: number, log = false): string {
   const left = 60;
   const plotW = width - left - 20;
-  const plotTop = top + 30;
-  const plotH = height - 75;
+  const plotTop = top + 36;
+  const plotH = height - plotTop + top - 100;
   const values = groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)).filter((v) => v > 0);
   const max = Math.max(1e-9, ...values);
   let scale: (v: number) => number;
   let ticks: number[];
   if (log) {
     const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, max))));
-    const hi = Math.pow(10, Math.ceil(Math.log10(max)));
+    const hi = Math.max(lo * 10, max * 1.3);
     scale = (v) => (v <= 0 ? 0 : Math.max(0, (Math.log10(v / lo) / Math.log10(hi / lo)) * plotH));
     ticks = [];
-    for (let t = lo; t <= hi * 1.0001; t *= 10) ticks.push(t);
+    for (let t = lo; t <= hi; t *= 10) {
+      for (const m of [1, 2, 5]) if (t * m <= hi) ticks.push(t * m);
+    }
   } else {
     const step = niceStep(max / 4);
     const hi = Math.ceil(max / step) * step;
@@ -255,7 +279,7 @@ function panel(title: string, groups: Group[], top: number, width: number, heigh
       );
     });
     out.push(
-      `<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${plotTop + plotH + 62}" font-size="12" text-anchor="middle" font-weight="bold">${esc(g.label)}</text>`,
+      `<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${plotTop + plotH + 88}" font-size="12" text-anchor="middle" font-weight="bold">${esc(g.label)}</text>`,
     );
   });
   out.push(`<line x1="${left}" x2="${left + plotW}" y1="${plotTop + plotH}" y2="${plotTop + plotH}" stroke="#333"/>`);
@@ -272,7 +296,7 @@ function niceStep(raw: number): number {
 export function chartSvg(report: BenchReport): string {
   const { rows, machine } = report.results;
   const width = 980;
-  const panelH = 300;
+  const panelH = 330;
   const httpScenarios = ['flash', 'steady', 'surge'].filter((s) => rows.some((r) => r.scenario === s));
   const bar = (r: Row, value: number | null, label = r.contender): Bar => ({
     label,
@@ -283,7 +307,7 @@ export function chartSvg(report: BenchReport): string {
   const byScenario = (pick: (r: Row) => number | null): Group[] =>
     httpScenarios.map((s) => ({ label: s, bars: rows.filter((r) => r.scenario === s).map((r) => bar(r, pick(r))) }));
   const panels: string[] = [];
-  let top = 40;
+  let top = 52;
   if (httpScenarios.length > 0) {
     panels.push(panel('HTTP: requests/s (higher is better)', byScenario((r) => r.rps), top, width, panelH));
     top += panelH;
@@ -314,13 +338,15 @@ export function chartSvg(report: BenchReport): string {
     panels.push(panel('Data layer, no HTTP (higher is better)', dataGroups, top, width, panelH, true));
     top += panelH;
   }
-  const title =
-    `reserve-stock benchmark${report.settings.quick ? ' (quick smoke run)' : ''}: ${machine.cores} cores, ` +
-    `node ${machine.node}, redis ${machine.redis}, mariadb ${machine.mariadb}, ${report.startedAt.slice(0, 10)}`;
+  const title = `reserve-stock benchmark${report.settings.quick ? ' (quick smoke run: figures not meaningful)' : ''}`;
+  const subtitle =
+    `${machine.cores} cores, Node ${machine.node}, Redis ${machine.redis}, MariaDB ${machine.mariadb}, ` +
+    `${report.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${top + 10}" viewBox="0 0 ${width} ${top + 10}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${width / 2}" y="24" font-size="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${width / 2}" y="22" font-size="16" text-anchor="middle" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${width / 2}" y="40" font-size="12" text-anchor="middle" fill="#555">${esc(subtitle)}</text>`,
     ...panels,
     '</svg>',
     '',

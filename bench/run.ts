@@ -1,9 +1,15 @@
 /**
- * `npm run bench` (full run, a few minutes) or `npm run bench -- --quick`
- * (smoke run, under a minute). Options: `--only gate,bare`,
- * `--scenarios flash`, `--no-data`, `--data-only`, `--out dir`,
- * `--profile <contender|data>` (that process runs under
- * --cpu-prof; profiles land in bench/results/profiles/).
+ * `npm run bench`: the full run (about five minutes), written to
+ * bench/results/ (latest.json, latest.md, chart.svg).
+ * `npm run bench -- --quick`: the smoke run (under a minute), written to
+ * $TMPDIR/reserve-stock-bench-quick/ unless `--out` says otherwise.
+ *
+ * Options: `--only gate,bare` (contenders), `--scenarios flash,surge`,
+ * `--no-data` (skip the data layer), `--data-only`, `--out dir`,
+ * `--profile <contender|data>`: that server (or the data-layer worker) runs
+ * under --cpu-prof, profiles in bench/results/*.cpuprofile (git-ignored).
+ * BENCH_TRACE=1 prints each phase's timestamp. BENCH_REDIS_URL and
+ * BENCH_MYSQL_URL override the loopback defaults.
  */
 import { settingsFromArgs } from './config';
 import { terminalTable, writeOutputs } from './report';

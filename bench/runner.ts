@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import type { BenchSettings, Contender, Scenario } from './config';
-import { DataWorker, runRedisBenchmark } from './data';
+import { DataWorker, mergeRedisBenchmarks, runRedisBenchmark, type RedisBenchmarkResult } from './data';
+import type { DataJobResult } from './data-main';
 import { runLoad, type LoadResult } from './load';
 import { Child, type ServerStats } from './process';
 import type { Audit, Item, ServerConfig } from './servers/types';
@@ -96,6 +97,9 @@ const SHORT: Record<string, string> = {
   surge: 'u',
 };
 
+/** Loaded in alternating segments when `pairedRounds` > 1. */
+const PAIRED: Contender[] = ['bare', 'gate'];
+
 const orderBody = (sku: string) => JSON.stringify({ sku, qty: 1, payment: 'card' });
 
 export async function runBench(settings: BenchSettings, reporter: Reporter = silentReporter): Promise<BenchReport> {
@@ -105,46 +109,74 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
   const details: RunDetail[] = [];
   const machine = await machineInfo(settings);
   const httpRuns = settings.runScenarios.flatMap((scenario) => settings.contenders.map((contender) => ({ scenario, contender })));
-  const steps = httpRuns.length + (settings.dataLayer ? 4 : 0);
+  const steps = httpRuns.length + (settings.dataLayer ? 3 : 0);
   let step = 0;
 
-  const restoreConnections = await ensureMaxConnections(
-    settings,
-    Math.max(...settings.runScenarios.map((s) => settings.scenarios[s].poolMax), settings.flashData.poolMax) + 100,
+  // Room for the largest pool, plus the few connections of the audit and of anyone else.
+  const limit = new ConnectionLimit(
+    settings.mysqlUrl,
+    Math.max(...settings.runScenarios.map((s) => settings.scenarios[s].poolMax), settings.flashData.poolMax) + 30,
     reporter,
   );
-  const measure = async (child: Child, contender: Contender, scenario: Scenario) => {
+  await limit.ensure();
+  const finish = async (run: HttpRun) => {
     step++;
-    const t0 = Date.now();
-    const { row, detail } = await runHttp(child, settings, runId, contender, scenario, (line) =>
-      reporter.progress(`[${step}/${steps}] ${line}`),
-    );
+    const { row, detail } = await closeRun(run, settings, (line) => reporter.progress(`[${step}/${steps}] ${line}`));
     rows.push(row);
     details.push(detail);
     const notes = detail.notes.length ? `  (${detail.notes.join('; ')})` : '';
-    reporter.log(`[${step}/${steps}] ${summary(row)}${notes}  [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+    reporter.log(`[${step}/${steps}] ${summary(row)}${notes}  [${((Date.now() - run.openedAt) / 1000).toFixed(1)} s]`);
   };
+  const progress = (line: string) => reporter.progress(`[${step + 1}/${steps}] ${line}`);
   try {
     if (settings.reuseServers) {
       // One process per contender for all scenarios (the smoke run: fewer starts).
       const poolMax = Math.max(...settings.runScenarios.map((s) => settings.scenarios[s].poolMax));
       for (const contender of settings.contenders) {
+        await limit.ensure();
         const child = startServer(settings, runId, contender, poolMax, `b${runId}${SHORT[contender]}`, contender);
         try {
-          for (const scenario of settings.runScenarios) await measure(child, contender, scenario);
+          for (const scenario of settings.runScenarios) {
+            const run = await openRun(child, settings, runId, contender, scenario, progress);
+            try {
+              await loadSegment(run, settings, settings.scenarios[scenario].durationSec, progress);
+            } finally {
+              await finish(run);
+            }
+          }
         } finally {
           await child.stop();
         }
       }
     } else {
-      // A fresh process for every contender and scenario.
-      for (const { scenario, contender } of httpRuns) {
-        const tag = `b${runId}${SHORT[scenario]}${SHORT[contender]}`;
-        const child = startServer(settings, runId, contender, settings.scenarios[scenario].poolMax, tag, `${contender}-${scenario}`);
-        try {
-          await measure(child, contender, scenario);
-        } finally {
-          await child.stop();
+      // A fresh process for every contender and scenario. bare and gate,
+      // whose ratio is the closest call, are loaded in alternating segments
+      // (A B B A ...) so that the machine's drifting load falls on both alike.
+      for (const scenario of settings.runScenarios) {
+        const sc = settings.scenarios[scenario];
+        const paired = settings.pairedRounds > 1 ? PAIRED.filter((c) => settings.contenders.includes(c)) : [];
+        const groups: Contender[][] =
+          paired.length === 2
+            ? [paired, ...settings.contenders.filter((c) => !paired.includes(c)).map((c) => [c])]
+            : settings.contenders.map((c) => [c]);
+        for (const group of groups) {
+          await limit.ensure();
+          const children = group.map((contender) =>
+            startServer(settings, runId, contender, sc.poolMax, `b${runId}${SHORT[scenario]}${SHORT[contender]}`, `${contender}-${scenario}`),
+          );
+          const runs: HttpRun[] = [];
+          try {
+            for (const [i, contender] of group.entries()) {
+              runs.push(await openRun(children[i] as Child, settings, runId, contender, scenario, progress));
+            }
+            const rounds = runs.length > 1 ? roundsFor(sc.durationSec, settings.pairedRounds) : 1;
+            const seconds = sc.durationSec / rounds;
+            for (let r = 0; r < rounds; r++) {
+              for (const run of r % 2 === 0 ? runs : [...runs].reverse()) await loadSegment(run, settings, seconds, progress);
+            }
+          } finally {
+            await finishAll(runs, finish, children);
+          }
         }
       }
     }
@@ -159,7 +191,7 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
       }
     }
   } finally {
-    await restoreConnections();
+    await limit.restore();
   }
   // HTTP rows by scenario, then contender; the data layer after, as run.
   const order = (r: Row, index: number) => {
@@ -201,77 +233,146 @@ function startServer(settings: BenchSettings, runId: string, contender: Contende
   });
 }
 
-/** One contender in one scenario: prepare, warm up, load, drain, audit, clean up. */
-async function runHttp(
+/** One contender in one scenario, measured in one or more load segments. */
+interface HttpRun {
+  child: Child;
+  contender: Contender;
+  scenario: Scenario;
+  port: number;
+  items: Item[];
+  warm: Item;
+  label: string;
+  notes: string[];
+  openedAt: number;
+  before?: ServerStats;
+  load?: LoadResult;
+}
+
+/** The most rounds, up to `max`, that split `seconds` into whole seconds (autocannon's unit). */
+export function roundsFor(seconds: number, max: number): number {
+  for (let r = Math.min(max, seconds); r > 1; r--) if (Number.isInteger(seconds / r)) return r;
+  return 1;
+}
+
+/** Closes every run (audit, cleanup) and stops every child, whatever fails; then throws the first failure. */
+async function finishAll(runs: HttpRun[], finish: (run: HttpRun) => Promise<void>, children: Child[]): Promise<void> {
+  let failure: unknown;
+  for (const run of runs) await finish(run).catch((error: unknown) => (failure ??= error));
+  for (const child of children) await child.stop();
+  if (failure !== undefined) throw failure;
+}
+
+/** Starts a run: the server ready, its items created, a warm-up on another sku, the counters read. */
+async function openRun(
   child: Child,
   settings: BenchSettings,
   runId: string,
   contender: Contender,
   scenario: Scenario,
   progress: (line: string) => void,
-): Promise<{ row: Row; detail: RunDetail }> {
+): Promise<HttpRun> {
+  const openedAt = Date.now();
   const sc = settings.scenarios[scenario];
   const tag = `b${runId}${SHORT[scenario]}${SHORT[contender]}`;
   const items: Item[] = Array.from({ length: sc.skus }, (_, i) => ({ sku: `${tag}-${i}`, stock: sc.stock }));
   const warm: Item = { sku: `${tag}-warm`, stock: 100 };
   const label = `${scenario} · ${contender}`;
-  const phase = (text: string) => {
-    trace(text);
-    progress(text);
-  };
-  const notes: string[] = [];
-  try {
-    const { port } = (await child.ready) as { port: number };
-    phase(`${label}: preparing ${items.length} item(s)`);
-    await child.request({ type: 'prepare', items: [...items, warm] });
-    if (settings.warmupSec > 0) {
-      phase(`${label}: warming up`);
-      await runLoad({
-        port,
-        connections: sc.connections,
-        durationSec: settings.warmupSec,
-        timeoutSec: settings.requestTimeoutSec,
-        bodies: [orderBody(warm.sku)],
-      });
-      await drain(child, settings.drainTimeoutMs);
-    }
-    const before = await child.request<ServerStats>({ type: 'stats' });
-    const load = await runLoad({
+  const { port } = (await child.ready) as { port: number };
+  const run: HttpRun = { child, contender, scenario, port, items, warm, label, notes: [], openedAt };
+  phase(progress, `${label}: preparing ${items.length} item(s)`);
+  await child.request({ type: 'prepare', items: [...items, warm] });
+  if (settings.warmupSec > 0) {
+    phase(progress, `${label}: warming up`);
+    await runLoad({
       port,
       connections: sc.connections,
-      durationSec: sc.durationSec,
+      durationSec: settings.warmupSec,
       timeoutSec: settings.requestTimeoutSec,
-      bodies: items.map((i) => orderBody(i.sku)),
-      onTick: (elapsed, responses) =>
-        progress(
-          `${label}: ${elapsed.toFixed(1)}/${sc.durationSec} s, ${responses.toLocaleString('en-US')} responses, ` +
-            `${Math.round(responses / Math.max(elapsed, 0.001)).toLocaleString('en-US')}/s`,
-        ),
+      bodies: [orderBody(warm.sku)],
     });
-    phase(`${label}: draining`);
-    if (!(await drain(child, settings.drainTimeoutMs))) notes.push(`still busy ${settings.drainTimeoutMs / 1000} s after the load`);
+    await drain(child, settings.drainTimeoutMs);
+  }
+  run.before = await child.request<ServerStats>({ type: 'stats' });
+  return run;
+}
+
+/** Loads the run's items for `seconds`, then waits for the server to finish what it received. */
+async function loadSegment(run: HttpRun, settings: BenchSettings, seconds: number, progress: (line: string) => void): Promise<void> {
+  const sc = settings.scenarios[run.scenario];
+  const done = run.load?.elapsedSec ?? 0;
+  trace(`${run.label}: load ${seconds} s`);
+  const load = await runLoad({
+    port: run.port,
+    connections: sc.connections,
+    durationSec: seconds,
+    timeoutSec: settings.requestTimeoutSec,
+    bodies: run.items.map((i) => orderBody(i.sku)),
+    onTick: (elapsed, responses) =>
+      progress(
+        `${run.label}: ${(done + elapsed).toFixed(1)}/${sc.durationSec} s, ${responses.toLocaleString('en-US')} responses, ` +
+          `${Math.round(responses / Math.max(elapsed, 0.001)).toLocaleString('en-US')}/s`,
+      ),
+  });
+  run.load = run.load ? mergeLoads(run.load, load) : load;
+  phase(progress, `${run.label}: draining`);
+  if (!(await drain(run.child, settings.drainTimeoutMs))) {
+    run.notes.push(`still busy ${settings.drainTimeoutMs / 1000} s after the load`);
+  }
+}
+
+function mergeLoads(a: LoadResult, b: LoadResult): LoadResult {
+  const byStatus = { ...a.byStatus };
+  for (const [status, count] of Object.entries(b.byStatus)) byStatus[Number(status)] = (byStatus[Number(status)] ?? 0) + count;
+  return {
+    elapsedSec: a.elapsedSec + b.elapsedSec,
+    responses: a.responses + b.responses,
+    byStatus,
+    errors: a.errors + b.errors,
+    timeouts: a.timeouts + b.timeouts,
+    latency: {
+      all: a.latency.all.concat(b.latency.all),
+      created: a.latency.created.concat(b.latency.created),
+      rejected: a.latency.rejected.concat(b.latency.rejected),
+    },
+  };
+}
+
+/** Ends a run: counters read, the sale audited in the database, the items removed. */
+async function closeRun(
+  run: HttpRun,
+  settings: BenchSettings,
+  progress: (line: string) => void,
+): Promise<{ row: Row; detail: RunDetail }> {
+  const { child, contender, scenario, items, warm, label, notes } = run;
+  try {
+    if (!run.before || !run.load) throw new Error(`${label}: the run did not start`);
     const after = await child.request<ServerStats>({ type: 'stats' });
-    phase(`${label}: auditing`);
+    phase(progress, `${label}: auditing`);
     const audit = await child.request<Audit>({ type: 'audit', items });
     notes.push(...audit.notes);
     return {
-      row: httpRow(contender, scenario, load, before, after, audit, notes),
+      row: httpRow(contender, scenario, run.load, run.before, after, audit, notes),
       detail: {
         contender,
         scenario,
-        p99Reject: percentiles(load.latency.rejected).p99,
-        requests: load.responses + load.errors,
-        byStatus: load.byStatus,
-        rssBefore: before.rss,
+        p99Reject: percentiles(run.load.latency.rejected).p99,
+        requests: after.requests - run.before.requests,
+        byStatus: run.load.byStatus,
+        rssBefore: run.before.rss,
         rssAfter: after.rss,
         notes,
       },
     };
   } finally {
-    await child.request({ type: 'cleanup', items: [...items, warm] }).catch((error: unknown) => {
+    await child.request({ type: 'cleanup', items: [...items, warm] }, settings.drainTimeoutMs + 60_000).catch((error: unknown) => {
       notes.push(`cleanup failed: ${(error as Error).message.split('\n')[0]}`);
     });
   }
+}
+
+function phase(progress: (line: string) => void, text: string): void {
+  trace(text);
+  progress(text);
 }
 
 function httpRow(
@@ -311,12 +412,15 @@ function httpRow(
   };
 }
 
-/** Waits until the server has no request in flight and no database work; false on timeout. */
+/**
+ * Waits until the server has no open connection, no request in flight and
+ * no database work; false on timeout.
+ */
 async function drain(child: Child, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stats = await child.request<ServerStats>({ type: 'stats' });
-    if (stats.inFlight === 0 && stats.busy === 0) return true;
+    if (stats.connections === 0 && stats.inFlight === 0 && stats.busy === 0) return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -336,29 +440,46 @@ async function runDataLayer(
   const { store, flashData } = settings;
   const worker = await DataWorker.start(profileFlags(settings, 'data', 'data'));
   try {
-    step(`data · store.reserve(), ${store.calls.toLocaleString('en-US')} calls from ${store.concurrency} callers`);
-    const storeRun = await worker.run({
-      kind: 'store',
-      redisUrl: settings.redisUrl,
-      prefix: `bench:b${runId}st:`,
-      sku: `b${runId}st`,
-      calls: store.calls,
-      concurrency: store.concurrency,
-      maxSec: store.maxSec,
-    });
-    out.push(dataRow('store', 'data', storeRun.calls, storeRun));
-
-    step(`data · redis-benchmark EVALSHA, -n ${store.calls} -c ${store.concurrency}`);
-    const rb = await runRedisBenchmark({
-      redisUrl: settings.redisUrl,
-      key: `bench:b${runId}rb:{k}`,
-      calls: store.calls,
-      concurrency: store.concurrency,
-      maxSec: store.maxSec,
-    });
-    if (storeRun.scriptSha && storeRun.scriptSha !== rb.sha) {
-      rb.notes.push(`the store sent script ${storeRun.scriptSha}, redis-benchmark ${rb.sha}`);
+    // store.reserve() and redis-benchmark in alternating segments (A B, B A, ...).
+    const rounds = Math.max(1, settings.pairedRounds);
+    // Round r gets its share of the calls, so that the rounds add up exactly.
+    const callsOf = (r: number) => Math.floor((store.calls * (r + 1)) / rounds) - Math.floor((store.calls * r) / rounds);
+    step(`data · store.reserve() and redis-benchmark EVALSHA, ${store.calls.toLocaleString('en-US')} calls each, ${store.concurrency} at a time`);
+    const storeRuns: DataJobResult[] = [];
+    const benchRuns: RedisBenchmarkResult[] = [];
+    const runStore = async (calls: number) => {
+      storeRuns.push(
+        await worker.run({
+          kind: 'store',
+          redisUrl: settings.redisUrl,
+          prefix: `bench:b${runId}st:`,
+          sku: `b${runId}st`,
+          calls,
+          concurrency: store.concurrency,
+          maxSec: store.maxSec,
+          warmup: storeRuns.length === 0,
+        }),
+      );
+    };
+    const runBenchmark = async (calls: number) => {
+      benchRuns.push(
+        await runRedisBenchmark({
+          redisUrl: settings.redisUrl,
+          key: `bench:b${runId}rb:{k}`,
+          calls,
+          concurrency: store.concurrency,
+          maxSec: store.maxSec,
+        }),
+      );
+    };
+    for (let r = 0; r < rounds; r++) {
+      for (const segment of r % 2 === 0 ? [runStore, runBenchmark] : [runBenchmark, runStore]) await segment(callsOf(r));
     }
+    const storeRun = mergeDataResults(storeRuns);
+    out.push(dataRow('store', 'data', storeRun.calls, storeRun));
+    const rb = mergeRedisBenchmarks(benchRuns);
+    const storeSha = storeRuns[0]?.scriptSha;
+    if (storeSha && storeSha !== rb.sha) rb.notes.push(`the store sent script ${storeSha}, redis-benchmark ${rb.sha}`);
     out.push({
       row: {
         contender: 'redis-benchmark',
@@ -400,18 +521,13 @@ async function runDataLayer(
   return out;
 }
 
-function dataRow(
-  contender: string,
-  scenario: string,
-  calls: number,
-  r: { elapsedSec: number; sold: number; rejected: number; errors: number; oversold: number; dbTransactions: number; notes: string[]; latency: { p50: number | null; p99: number | null; p999: number | null } },
-): { row: Row; detail: RunDetail } {
+function dataRow(contender: string, scenario: string, calls: number, r: DataJobResult): { row: Row; detail: RunDetail } {
   return {
     row: {
       contender,
       scenario,
       rps: Math.round(calls / r.elapsedSec),
-      ...r.latency,
+      ...percentiles(r.latencies),
       sold: r.sold,
       rejected: r.rejected,
       errors: r.errors,
@@ -419,6 +535,23 @@ function dataRow(
       dbTxPer1k: calls > 0 ? Math.round((r.dbTransactions / calls) * 10_000) / 10 : 0,
     },
     detail: { contender, scenario, p99Reject: null, requests: calls, byStatus: {}, notes: r.notes },
+  };
+}
+
+/** Segments of one data-layer job as one result. */
+function mergeDataResults(runs: DataJobResult[]): DataJobResult {
+  const sum = (pick: (r: DataJobResult) => number) => runs.reduce((n, r) => n + pick(r), 0);
+  return {
+    elapsedSec: sum((r) => r.elapsedSec),
+    calls: sum((r) => r.calls),
+    sold: sum((r) => r.sold),
+    rejected: sum((r) => r.rejected),
+    errors: sum((r) => r.errors),
+    latencies: runs.flatMap((r) => r.latencies),
+    dbTransactions: sum((r) => r.dbTransactions),
+    oversold: sum((r) => r.oversold),
+    notes: [...new Set(runs.flatMap((r) => r.notes))],
+    scriptSha: runs[0]?.scriptSha,
   };
 }
 
@@ -458,26 +591,46 @@ async function machineInfo(settings: BenchSettings): Promise<BenchResults['machi
 /**
  * The surge needs a pool of hundreds of connections; MariaDB's default
  * max_connections (151) would make the server, not the row lock, the queue.
- * Raises it for the run when needed and returns what puts it back.
+ * `ensure()` raises the limit when it is below what the run needs (checked
+ * again before each server starts, in case something else lowered it);
+ * `restore()` puts back the value found, unless someone changed it since.
  */
-async function ensureMaxConnections(settings: BenchSettings, needed: number, reporter: Reporter): Promise<() => Promise<void>> {
-  const conn = await mysql.createConnection(settings.mysqlUrl);
-  try {
-    const [rows] = await conn.query('SELECT @@GLOBAL.max_connections AS n');
-    const current = Number((rows as { n: number }[])[0]?.n);
-    if (current >= needed) return async () => {};
-    await conn.query('SET GLOBAL max_connections = ?', [needed]);
-    reporter.log(`MariaDB max_connections ${current} -> ${needed} for this run`);
-    return async () => {
-      const again = await mysql.createConnection(settings.mysqlUrl);
-      try {
-        await again.query('SET GLOBAL max_connections = ?', [current]);
-      } finally {
-        await again.end();
-      }
-    };
-  } finally {
-    await conn.end();
+class ConnectionLimit {
+  private original: number | undefined;
+  private raisedTo: number | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly needed: number,
+    private readonly reporter: Reporter,
+  ) {}
+
+  private async query<T>(sql: string, values: unknown[] = []): Promise<T> {
+    const conn = await mysql.createConnection(this.url);
+    try {
+      const [rows] = await conn.query(sql, values);
+      return rows as T;
+    } finally {
+      await conn.end();
+    }
+  }
+
+  async ensure(): Promise<void> {
+    const [row] = await this.query<{ n: number }[]>('SELECT @@GLOBAL.max_connections AS n');
+    const current = Number(row?.n);
+    if (current >= this.needed) return;
+    await this.query('SET GLOBAL max_connections = ?', [this.needed]);
+    this.original ??= current;
+    this.raisedTo = this.needed;
+    this.reporter.log(`MariaDB max_connections ${current} -> ${this.needed} for this run`);
+  }
+
+  async restore(): Promise<void> {
+    if (this.original === undefined) return;
+    await this.query('SET GLOBAL max_connections = IF(@@GLOBAL.max_connections = ?, ?, @@GLOBAL.max_connections)', [
+      this.raisedTo,
+      this.original,
+    ]);
   }
 }
 

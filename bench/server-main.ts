@@ -42,7 +42,19 @@ async function main(): Promise<void> {
   const server = createHttpServer((req, res) => {
     inFlight++;
     requests++;
-    res.once('close', () => inFlight--);
+    // A request is done when the app ends its response, not when the client
+    // hangs up: the load generator closes its sockets at the end of a run
+    // while the app may still be working on what it received, and the audit
+    // and cleanup must wait for that work.
+    let done = false;
+    const end = res.end;
+    res.end = function endAndCount(this: typeof res, ...args: Parameters<typeof res.end>) {
+      if (!done) {
+        done = true;
+        inFlight--;
+      }
+      return end.apply(this, args);
+    } as typeof res.end;
     contenderServer.handler(req, res);
   });
   server.keepAliveTimeout = 65_000;
@@ -68,6 +80,9 @@ async function main(): Promise<void> {
             dbTransactions: contenderServer.dbTransactions(),
             busy: contenderServer.busy(),
             inFlight,
+            // Open sockets: a request the client sent just before hanging up
+            // may still be unread; it is served once read, like any other.
+            connections: await new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n ?? 0))),
             requests,
             rss: process.memoryUsage().rss,
           };
