@@ -115,7 +115,7 @@ async function runStore(job: StoreJob): Promise<DataJobResult> {
     // The sha ioredis sends for the library's reserve script, so that the
     // runner can check that redis-benchmark runs the very same script.
     const scripts = (redis as unknown as { scriptsSet?: Record<string, { sha: string }> }).scriptsSet ?? {};
-    const scriptSha = Object.entries(scripts).find(([name]) => name.startsWith('reserveStock:reserve:'))?.[1].sha;
+    const scriptSha = Object.entries(scripts).find(([name]) => name.startsWith('reserveStock:reserveHold:'))?.[1].sha;
     return { ...run, dbTransactions: 0, oversold: Math.max(0, run.sold - initial), notes, scriptSha };
   } finally {
     await deleteKeys(redis, job.prefix);

@@ -5,11 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createStockStore } from '../lib';
+import { scriptSource } from '../lib/scripts/commands';
+import { stockKeys } from '../lib/store/keys';
 import type { DataJob, DataJobResult } from './data-main';
 import { Child } from './process';
+import { deleteKeys } from './servers/common';
 import type { Percentiles } from './stats';
 
 export const REDIS_BENCHMARK = process.env.REDIS_BENCHMARK ?? '/usr/bin/redis-benchmark';
@@ -31,22 +33,6 @@ export class DataWorker {
   stop(): Promise<void> {
     return this.child.stop();
   }
-}
-
-const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
-
-/**
- * The reserve script as the library sends it: lua/reserve-1.lua with its
- * includes resolved the way lib/scripts/commands.ts does.
- */
-export function reserveScript(luaDir = join(__dirname, '..', 'lua')): string {
-  const read = (file: string, seen: Set<string>): string =>
-    readFileSync(join(luaDir, file), 'utf8').replace(INCLUDE, (_line, name: string) => {
-      if (seen.has(name)) return '';
-      seen.add(name);
-      return read(`${name}.lua`, seen);
-    });
-  return read('reserve-1.lua', new Set());
 }
 
 export interface RedisBenchmarkResult {
@@ -82,28 +68,39 @@ export function parseRedisBenchmark(output: string): { rps: number; latency: Per
   return { rps, latency: { p50: Number(summary[3]), p99: Number(summary[5]), p999 }, cdf };
 }
 
+// Hold ids of the redis-benchmark run: `__rand_int__` is replaced per call
+// with a number below this, so ids collide (and a call replays instead of
+// reserving) about once in 10^12 / calls^2 runs.
+const NONCE_SPACE = '1000000000000';
+const HOLD_MS = '900000';
+const RETENTION_MS = '86400000';
+
 /**
- * `redis-benchmark -n calls -c concurrency EVALSHA <sha> 1 <key> 1` on the
- * bench's own key, loaded with SCRIPT LOAD first.
+ * `redis-benchmark -n calls -c concurrency EVALSHA <sha> 5 <keys> 1 <nonce>
+ * <holdMs> <retentionMs>`: the reserve script the store runs, with a fresh
+ * hold id per call, on the bench's own item, loaded with SCRIPT LOAD first.
  */
 export async function runRedisBenchmark(options: {
   redisUrl: string;
-  key: string;
+  prefix: string;
+  sku: string;
   calls: number;
   concurrency: number;
   maxSec: number;
 }): Promise<RedisBenchmarkResult> {
   const redis = new Redis(options.redisUrl);
+  const store = createStockStore({ redis, prefix: options.prefix });
   const url = new URL(options.redisUrl);
-  const lua = reserveScript();
+  const lua = scriptSource('reserveHold');
   const initial = options.calls * 2;
   try {
     const sha = (await redis.script('LOAD', lua)) as string;
     const notes: string[] = [];
     if (sha !== createHash('sha1').update(lua).digest('hex')) notes.push('SCRIPT LOAD returned an unexpected sha');
-    await redis.set(options.key, initial, 'EX', 600);
+    await store.setStock(options.sku, initial, 600);
     const args = ['-h', url.hostname, '-p', url.port || '6379', '-c', String(options.concurrency), '-n', String(options.calls)];
-    args.push('EVALSHA', sha, '1', options.key, '1');
+    args.push('-r', NONCE_SPACE, 'EVALSHA', sha, '5', ...stockKeys(options.prefix, options.sku).holds);
+    args.push('1', 'n__rand_int__', HOLD_MS, RETENTION_MS);
     const output = await new Promise<string>((resolve, reject) => {
       const proc = spawn(REDIS_BENCHMARK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -118,12 +115,32 @@ export async function runRedisBenchmark(options: {
       });
     });
     const parsed = parseRedisBenchmark(output);
-    const left = Number(await redis.get(options.key));
-    const reserved = initial - left;
+    const reserved = initial - ((await store.getStock(options.sku)) ?? initial);
     if (reserved !== options.calls) notes.push(`the key lost ${reserved} units for ${options.calls} calls`);
     return { ...parsed, elapsedSec: options.calls / parsed.rps, calls: options.calls, reserved, sha, notes };
   } finally {
-    await redis.del(options.key);
+    await deleteKeys(redis, options.prefix);
+    await redis.quit();
+  }
+}
+
+/**
+ * Redis `used_memory` per open hold: `holds` reservations of one unit each
+ * on a fresh item, left open, against the memory before them.
+ */
+export async function measureHoldMemory(redisUrl: string, prefix: string, sku: string, holds: number): Promise<number> {
+  const redis = new Redis(redisUrl);
+  const store = createStockStore({ redis, prefix });
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+  try {
+    await store.setStock(sku, holds, 600);
+    const before = await usedMemory();
+    for (let i = 0; i < holds; i += 500) {
+      await Promise.all(Array.from({ length: Math.min(500, holds - i) }, () => store.reserve(sku, 1)));
+    }
+    return ((await usedMemory()) - before) / holds;
+  } finally {
+    await deleteKeys(redis, prefix);
     await redis.quit();
   }
 }

@@ -112,11 +112,12 @@ function surgeLine(rows: Row[], connections: number): string | null {
 
 function memoryLine(details: RunDetail[]): string | null {
   const d = details.find((x) => x.contender === 'checkout' && x.scenario === 'flash');
+  const perHold = details.find((x) => x.contender === 'store' && x.scenario === 'data')?.bytesPerHold;
   if (!d?.rssBefore || !d.rssAfter) return null;
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
   return (
     `memory: example app RSS ${mb(d.rssBefore)} before the flash sale, ${mb(d.rssAfter)} after; ` +
-    'Redis used_memory per open hold: n/a (the library keeps no holds in Redis yet)'
+    `Redis used_memory per open hold: ${perHold === undefined ? 'not measured' : `${Math.round(perHold)} bytes`}`
   );
 }
 
@@ -142,7 +143,7 @@ export function markdown(report: BenchReport): string {
   if (settings.dataLayer) {
     out.push(
       `- data: \`store.reserve()\` ${settings.store.calls.toLocaleString('en-US')} calls from ${settings.store.concurrency} concurrent callers in one process, ` +
-        `next to \`redis-benchmark -n ${settings.store.calls} -c ${settings.store.concurrency} EVALSHA <sha> 1 key 1\` of the same script`,
+        `next to \`redis-benchmark -n ${settings.store.calls} -c ${settings.store.concurrency} EVALSHA <sha> 5 <keys> 1 <new hold id> <ms> <ms>\` of the same script`,
       `- flash-data: ${settings.flashData.units} units, ${settings.flashData.attemptsPerUnit} attempts per unit, ${settings.flashData.concurrency} concurrent callers, no HTTP: ` +
         'checkout = `store.reserve()` then the database transaction for winners only; mysql-row = the transaction for every attempt',
     );

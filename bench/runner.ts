@@ -9,7 +9,10 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import type { BenchSettings, Contender, Scenario } from './config';
-import { DataWorker, mergeRedisBenchmarks, runRedisBenchmark, type RedisBenchmarkResult } from './data';
+import { DataWorker, measureHoldMemory, mergeRedisBenchmarks, runRedisBenchmark, type RedisBenchmarkResult } from './data';
+
+/** Open holds made to measure Redis memory per hold. */
+const HOLDS_MEASURED = 10_000;
 import type { DataJobResult } from './data-main';
 import { runLoad, type LoadResult } from './load';
 import { Child, type ServerStats } from './process';
@@ -64,6 +67,8 @@ export interface RunDetail {
   requests: number;
   byStatus: Record<number, number>;
   rssBefore?: number;
+  /** data/store: Redis used_memory per open hold, bytes. */
+  bytesPerHold?: number;
   rssAfter?: number;
   notes: string[];
 }
@@ -465,7 +470,8 @@ async function runDataLayer(
       benchRuns.push(
         await runRedisBenchmark({
           redisUrl: settings.redisUrl,
-          key: `bench:b${runId}rb:{k}`,
+          prefix: `bench:b${runId}rb:`,
+          sku: `b${runId}rb`,
           calls,
           concurrency: store.concurrency,
           maxSec: store.maxSec,
@@ -476,7 +482,10 @@ async function runDataLayer(
       for (const segment of r % 2 === 0 ? [runStore, runBenchmark] : [runBenchmark, runStore]) await segment(callsOf(r));
     }
     const storeRun = mergeDataResults(storeRuns);
-    out.push(dataRow('store', 'data', storeRun.calls, storeRun));
+    const storeRow = dataRow('store', 'data', storeRun.calls, storeRun);
+    step(`data · Redis memory of ${HOLDS_MEASURED.toLocaleString('en-US')} open holds`);
+    storeRow.detail.bytesPerHold = await measureHoldMemory(settings.redisUrl, `bench:b${runId}mem:`, `b${runId}mem`, HOLDS_MEASURED);
+    out.push(storeRow);
     const rb = mergeRedisBenchmarks(benchRuns);
     const storeSha = storeRuns[0]?.scriptSha;
     if (storeSha && storeSha !== rb.sha) rb.notes.push(`the store sent script ${storeSha}, redis-benchmark ${rb.sha}`);

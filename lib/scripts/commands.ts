@@ -82,6 +82,11 @@ function loadScripts(): Record<ScriptName, LoadedScript> {
   return scripts;
 }
 
+/** A script's Lua as the store sends it, includes resolved (for benchmarks and tools). */
+export function scriptSource(name: ScriptName): string {
+  return loadScripts()[name].lua;
+}
+
 const bound = new WeakMap<RedisClient, StockCommands>();
 
 /**

@@ -32,6 +32,31 @@ export function stockKeys(prefix: string, key: string): StockKeys {
   };
 }
 
+// Enough for every item of a busy shop; past it the memo starts afresh, so
+// its memory stays bounded whatever keys arrive.
+const MEMO_LIMIT = 10_000;
+
+/**
+ * stockKeys for one prefix, memoised: the hot path builds an item's keys
+ * once, not on every reservation (a flash sale asks for one item's keys
+ * thousands of times a second).
+ */
+export class StockKeysMemo {
+  private readonly memo = new Map<string, StockKeys>();
+
+  constructor(private readonly prefix: string) {}
+
+  of(key: string): StockKeys {
+    let keys = this.memo.get(key);
+    if (keys === undefined) {
+      if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+      keys = stockKeys(this.prefix, key);
+      this.memo.set(key, keys);
+    }
+    return keys;
+  }
+}
+
 /** The idempotency record of a request key (its own item, its own slot). */
 export function requestKey(prefix: string, idempotencyKey: string): string {
   return `${taggedKey(`${prefix}request:`, idempotencyKey)}:record`;

@@ -1,7 +1,7 @@
 import createError from 'http-errors';
 import { isHttpError, unavailable } from '../errors';
 import type { RedisClient } from '../types';
-import { withDeadline } from '../util/deadline';
+import { DeadlineQueue } from '../util/deadline-queue';
 
 /** The code of a 503 for a command that was never sent: safe to retry. */
 export const NOT_SENT = 'ERR_RESERVE_STOCK_NOT_CONNECTED';
@@ -13,25 +13,42 @@ const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 
 /**
  * Sends one command with a deadline, whatever the client's retry settings,
- * and turns every Redis failure into a 503.
+ * and turns every Redis failure into a 503. A command that answers after its
+ * deadline hands its value to `onLate`: it may still have run.
  */
 export class RedisCaller {
+  private readonly deadlines: DeadlineQueue;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.deadlines = new DeadlineQueue(timeoutMs);
+  }
 
-  private readonly timedOut = () =>
-    unavailable(`Redis did not answer within ${this.timeoutMs} ms`);
-
-  async run<T>(send: () => Promise<T>, onLate?: (value: T) => void): Promise<T> {
+  run<T>(send: () => Promise<T>, onLate?: (value: T) => void): Promise<T> {
     if (DISCONNECTED.has(this.redis.status)) {
-      throw createError(503, 'Redis is not connected', { code: NOT_SENT });
+      return Promise.reject(createError(503, 'Redis is not connected', { code: NOT_SENT }));
     }
-    try {
-      return await withDeadline(send(), this.timeoutMs, this.timedOut, onLate);
-    } catch (error) {
-      throw isHttpError(error) ? error : unavailable('Redis failed', error);
-    }
+    return new Promise<T>((resolve, reject) => {
+      const settle = this.deadlines.add(() => reject(unavailable(`Redis did not answer within ${this.timeoutMs} ms`)));
+      let sent: Promise<T>;
+      try {
+        sent = send();
+      } catch (error) {
+        settle();
+        reject(unavailable('Redis failed', error));
+        return;
+      }
+      sent.then(
+        (value) => {
+          if (settle()) resolve(value);
+          else onLate?.(value);
+        },
+        (error: unknown) => {
+          if (settle()) reject(isHttpError(error) ? error : unavailable('Redis failed', error));
+        },
+      );
+    });
   }
 }

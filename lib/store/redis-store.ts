@@ -20,7 +20,7 @@ import { assertKey, assertQuantity, assertStockFigure } from '../validation/inpu
 import { settleInBackground } from './settle-in-background';
 import { makeHoldId, nonceOf, parseHoldId } from './hold-id';
 import { NOT_INITIALISED, reserveWhenMissing, type InitContext } from './initialise';
-import { stockKeys, type StockKeys } from './keys';
+import { StockKeysMemo, type StockKeys } from './keys';
 import { resolveStoreOptions, type StoreConfig } from './options';
 import { RedisCaller } from './redis-caller';
 import { RedisRequestLedger } from './request-ledger';
@@ -39,8 +39,10 @@ class RedisStockStore implements StockStore, InitContext {
   readonly caller: RedisCaller;
   readonly lock: InitLock;
   readonly requests: RedisRequestLedger;
+  private readonly keys: StockKeysMemo;
 
   constructor(readonly config: StoreConfig) {
+    this.keys = new StockKeysMemo(config.prefix);
     this.commands = bindCommands(config.redis);
     this.caller = new RedisCaller(config.redis, config.timeoutMs);
     this.lock = new InitLock(config.redis, this.commands, this.caller, config.lockTtlMs);
@@ -66,7 +68,7 @@ class RedisStockStore implements StockStore, InitContext {
       assertWholeNumber(options.holdSeconds, 'holdSeconds', 1);
       holdMs = options.holdSeconds * 1000;
     }
-    const keys = stockKeys(this.config.prefix, key);
+    const keys = this.keys.of(key);
     try {
       let reply = await this.reserveOnce(keys, holdId, nonce, qty, holdMs);
       if (reply[0] === NOT_INITIALISED) {
@@ -145,7 +147,7 @@ class RedisStockStore implements StockStore, InitContext {
 
   private async settle(holdId: string, action: 'commit' | 'release'): Promise<SettleResult> {
     const { key, nonce } = parseHoldId(holdId);
-    const { holds } = stockKeys(this.config.prefix, key);
+    const { holds } = this.keys.of(key);
     try {
       const [state, changed, expired] = await this.caller.run(() =>
         this.commands.settleHold(...holds, nonce, action, this.config.retentionMs),
@@ -172,7 +174,7 @@ class RedisStockStore implements StockStore, InitContext {
   async extend(holdId: string, seconds: number): Promise<ExtendResult> {
     const { key, nonce } = parseHoldId(holdId);
     assertWholeNumber(seconds, 'seconds', 1);
-    const { holds } = stockKeys(this.config.prefix, key);
+    const { holds } = this.keys.of(key);
     try {
       const [state, expiresAt, expired] = await this.caller.run(() =>
         this.commands.extendHold(...holds, nonce, seconds * 1000, this.config.retentionMs),
@@ -187,7 +189,7 @@ class RedisStockStore implements StockStore, InitContext {
 
   private async inspect(key: string, list: 0 | 1) {
     assertKey(key);
-    const { holds } = stockKeys(this.config.prefix, key);
+    const { holds } = this.keys.of(key);
     const reply = await this.caller.run(() => this.commands.inspectHolds(...holds, this.config.retentionMs, list));
     this.reportExpired(key, reply[4]);
     return reply;
@@ -214,7 +216,7 @@ class RedisStockStore implements StockStore, InitContext {
     const drift = driftOf(redis, held, databaseStock);
     let fixed = false;
     if (options.fix && drift !== 0 && redis !== null) {
-      const keys = stockKeys(this.config.prefix, key);
+      const keys = this.keys.of(key);
       const token = await this.lock.acquireWithin(keys.lock, this.config.initTimeoutMs);
       try {
         const [, , expired] = await this.caller.run(() =>
@@ -235,7 +237,7 @@ class RedisStockStore implements StockStore, InitContext {
   async addStock(key: string, qty: number): Promise<number | null> {
     assertKey(key);
     assertQuantity(qty);
-    const { holds } = stockKeys(this.config.prefix, key);
+    const { holds } = this.keys.of(key);
     const [stock, expired] = await this.caller.run(() => this.commands.addStock(...holds, qty, this.config.retentionMs));
     this.reportExpired(key, expired);
     return stock;
@@ -246,7 +248,7 @@ class RedisStockStore implements StockStore, InitContext {
     assertStockFigure(qty);
     if (ttlSeconds !== undefined) assertWholeNumber(ttlSeconds, 'ttlSeconds', 0);
     const ttl = ttlSeconds ?? this.config.ttlSeconds;
-    const [figure, epoch] = stockKeys(this.config.prefix, key).holds;
+    const [figure, epoch] = this.keys.of(key).holds;
     await this.caller.run(() => this.commands.setStock(figure, epoch, qty, ttl, randomBytes(8).toString('hex')));
   }
 }
