@@ -69,9 +69,10 @@ export function parseRedisBenchmark(output: string): { rps: number; latency: Per
 }
 
 // Hold ids of the redis-benchmark run: `__rand_int__` is replaced per call
-// with a number below this, so ids collide (and a call replays instead of
-// reserving) about once in 10^12 / calls^2 runs.
-const NONCE_SPACE = '1000000000000';
+// with a number below this (redis-benchmark repeats one value from 10^12 up),
+// so two calls of a run share an id (one replays instead of reserving) about
+// once in 2 * 10^11 / calls^2 runs; the run's notes say so when it happens.
+const NONCE_SPACE = '100000000000';
 const HOLD_MS = '900000';
 const RETENTION_MS = '86400000';
 

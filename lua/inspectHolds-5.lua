@@ -17,7 +17,9 @@
 --- @include "includes/clock"
 --- @include "includes/holds"
 
-local expired = reapHolds(KEYS, nowMs(), tonumber(ARGV[1]))
+local now = nowMs()
+local expired = reapHolds(KEYS, now, tonumber(ARGV[1]))
+purgeSettled(KEYS, now)
 local list = {}
 if ARGV[2] == '1' then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do

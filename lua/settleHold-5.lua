@@ -21,6 +21,7 @@
 local now = nowMs()
 local retentionMs = tonumber(ARGV[3])
 local expired = reapHolds(KEYS, now, retentionMs)
+purgeSettled(KEYS, now)
 local hold = readHold(KEYS, ARGV[1])
 if not hold then
   return { 'unknown', 0, expired }

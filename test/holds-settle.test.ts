@@ -312,3 +312,26 @@ describe('holds: getHolds', () => {
     expect(await store.getStock('sku')).to.equal(5);
   });
 });
+
+describe('holds: retention of settled records', () => {
+  it('a settled hold is remembered for retentionSeconds, then forgotten: its record leaves Redis', async () => {
+    const prefix = shared.prefix();
+    const store = createStockStore({ redis: shared.redis, prefix, retentionSeconds: 1 });
+    await store.setStock('sku', 5);
+    const committed = await store.reserve('sku', 2);
+    const released = await store.reserve('sku', 1);
+    if (committed.status !== 'reserved' || released.status !== 'reserved') throw new Error('not reserved');
+    await store.commit(committed.holdId);
+    await store.release(released.holdId);
+    // Within retention a resend is recognised.
+    expect(await store.commit(committed.holdId)).to.deep.equal({ state: 'committed', changed: false });
+    expect(await shared.redis.hlen(stockKeys(prefix, 'sku').holds[3])).to.equal(2);
+    await sleep(1100);
+    // Reads purge records whose retention is over; units are untouched.
+    expect(await store.getStock('sku')).to.equal(3);
+    expect(await shared.redis.exists(stockKeys(prefix, 'sku').holds[3], stockKeys(prefix, 'sku').holds[4])).to.equal(0);
+    expect(await store.commit(committed.holdId)).to.deep.equal({ state: 'unknown', changed: false });
+    expect(await store.release(released.holdId)).to.deep.equal({ state: 'unknown', changed: false });
+    expect(await store.getStock('sku')).to.equal(3);
+  });
+});

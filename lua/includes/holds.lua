@@ -17,7 +17,9 @@
   x = expiry (ms), r = the reserve answer's code, a = its available }.
 
   Expiry needs no timer: every hold script first reaps the holds whose time
-  has come, so their units are back before anyone reads the figure.
+  has come, so their units are back before anyone reads the figure. Settled
+  records are purged by the scripts that run once per hold (settle, inspect),
+  keeping that work off the reserve path.
 ]]
 local UNITS = '#units'
 local REAP_BATCH = 100
@@ -66,7 +68,6 @@ end
   Expires every hold whose time has come, in chunks until none is due: a
   figure read after this never under-states, however many holds fell due at
   once (each hold is reaped once, so the work is spread over their life).
-  Purging settled records only frees memory, so it goes a batch per call.
   Returns how many holds it expired.
 ]]
 local function reapHolds(keys, now, retentionMs)
@@ -83,12 +84,17 @@ local function reapHolds(keys, now, retentionMs)
       end
     end
   until #due < REAP_BATCH
+  return count
+end
+
+-- Forgets a batch of settled holds whose retention is over. It only frees
+-- memory, so a batch per call is enough.
+local function purgeSettled(keys, now)
   local forgotten = redis.call('ZRANGEBYSCORE', keys[5], '-inf', now, 'LIMIT', 0, REAP_BATCH)
   if #forgotten > 0 then
     redis.call('HDEL', keys[4], unpack(forgotten))
     redis.call('ZREM', keys[5], unpack(forgotten))
   end
-  return count
 end
 
 -- A figure (and its epoch) never expires before the holds taken from it.
