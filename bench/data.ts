@@ -68,11 +68,12 @@ export function parseRedisBenchmark(output: string): { rps: number; latency: Per
   return { rps, latency: { p50: Number(summary[3]), p99: Number(summary[5]), p999 }, cdf };
 }
 
-// Hold ids of the redis-benchmark run: `__rand_int__` is replaced per call
-// with a number below this (redis-benchmark repeats one value from 10^12 up),
-// so two calls of a run share an id (one replays instead of reserving) about
-// once in 2 * 10^11 / calls^2 runs; the run's notes say so when it happens.
+// Hold ids of the redis-benchmark run: each `__rand_int__` becomes a random
+// number below NONCE_SPACE (redis-benchmark repeats one value from 10^12 up),
+// drawn from a 31-bit random(); two of them per id make two calls sharing an
+// id (one would replay instead of reserving) a one-in-10^18 event.
 const NONCE_SPACE = '100000000000';
+const NONCE = 'n__rand_int__.__rand_int__';
 const HOLD_MS = '900000';
 const RETENTION_MS = '86400000';
 
@@ -101,7 +102,7 @@ export async function runRedisBenchmark(options: {
     await store.setStock(options.sku, initial, 600);
     const args = ['-h', url.hostname, '-p', url.port || '6379', '-c', String(options.concurrency), '-n', String(options.calls)];
     args.push('-r', NONCE_SPACE, 'EVALSHA', sha, '5', ...stockKeys(options.prefix, options.sku).holds);
-    args.push('1', 'n__rand_int__', HOLD_MS, RETENTION_MS);
+    args.push('1', NONCE, HOLD_MS, RETENTION_MS);
     const output = await new Promise<string>((resolve, reject) => {
       const proc = spawn(REDIS_BENCHMARK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
