@@ -19,12 +19,9 @@
 
 local now = nowMs()
 local expired = reapHolds(KEYS, now, tonumber(ARGV[3]))
-local hold = readHold(KEYS, ARGV[1])
+local hold, settled = openHoldOr(KEYS, ARGV[1], expired)
 if not hold then
-  return { 'unknown', 0, expired }
-end
-if hold.s ~= 'held' then
-  return { hold.s, 0, expired }
+  return settled
 end
 local expiresAt = math.max(hold.x, now + tonumber(ARGV[2]))
 hold.x = expiresAt

@@ -22,12 +22,9 @@ local now = nowMs()
 local retentionMs = tonumber(ARGV[3])
 local expired = reapHolds(KEYS, now, retentionMs)
 purgeSettled(KEYS, now)
-local hold = readHold(KEYS, ARGV[1])
+local hold, settled = openHoldOr(KEYS, ARGV[1], expired)
 if not hold then
-  return { 'unknown', 0, expired }
-end
-if hold.s ~= 'held' then
-  return { hold.s, 0, expired }
+  return settled
 end
 local state = ARGV[2] == 'commit' and 'committed' or 'released'
 settleHold(KEYS, ARGV[1], hold, state, now, retentionMs)

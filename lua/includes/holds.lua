@@ -36,6 +36,19 @@ local function writeHold(keys, id, hold)
   redis.call('HSET', keys[4], id, cjson.encode(hold))
 end
 
+-- The hold if it is open; otherwise nil and the answer of a settle or an
+-- extend that finds it settled or unknown: { state, 0, expired }.
+local function openHoldOr(keys, id, expired)
+  local hold = readHold(keys, id)
+  if not hold then
+    return nil, { 'unknown', 0, expired }
+  end
+  if hold.s ~= 'held' then
+    return nil, { hold.s, 0, expired }
+  end
+  return hold
+end
+
 local function addOpenUnits(keys, qty)
   if qty ~= 0 and redis.call('HINCRBY', keys[4], UNITS, qty) == 0 then
     redis.call('HDEL', keys[4], UNITS)
