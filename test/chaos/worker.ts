@@ -1,0 +1,86 @@
+/**
+ * One worker of the chaos suite: the example shop (its own routes, loader and
+ * database guard) on a store with short holds and deadlines, since the
+ * example's createApp takes no holdSeconds. The loader fails while the file
+ * named by CHAOS_LOADER_FLAG exists (the suite's "loader failing" fault).
+ *
+ * Env: PORT, REDIS_URL (the suite's private redis-server), DATABASE_URL,
+ * CHAOS_PREFIX, CHAOS_HOLD_SECONDS, CHAOS_LOADER_FLAG.
+ */
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Redis } from 'ioredis';
+import { createStockStore, type StockLoader, type StockStore } from '../../lib';
+import { createDatabase, prepareDatabase } from '../../example/db';
+import { jsonErrors, notFound } from '../../example/errors';
+import { orderRoutes, type OrderStats } from '../../example/routes/orders';
+import { productRoutes } from '../../example/routes/products';
+
+const env = process.env;
+const flag = env.CHAOS_LOADER_FLAG ?? '';
+
+/** The store with the loader it is handed wrapped: it throws while the flag file exists. */
+function withFailingLoader(store: StockStore): StockStore {
+  const failing = (loader: StockLoader): StockLoader => (key) => {
+    if (flag !== '' && existsSync(flag)) throw new Error('chaos: the loader is failing');
+    return loader(key);
+  };
+  return {
+    reserve: (key, qty, loader, options) => store.reserve(key, qty, loader && failing(loader), options),
+    holdId: (key, seed) => store.holdId(key, seed),
+    commit: (holdId) => store.commit(holdId),
+    release: (holdId) => store.release(holdId),
+    extend: (holdId, seconds) => store.extend(holdId, seconds),
+    getHolds: (key) => store.getHolds(key),
+    reconcile: (key, databaseStock, options) => store.reconcile(key, databaseStock, options),
+    addStock: (key, qty) => store.addStock(key, qty),
+    getStock: (key) => store.getStock(key),
+    setStock: (key, qty, ttlSeconds) => store.setStock(key, qty, ttlSeconds),
+    requests: store.requests,
+    holdSeconds: store.holdSeconds,
+  };
+}
+
+async function main(): Promise<void> {
+  const db = createDatabase(env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/test');
+  await prepareDatabase(db);
+  const redis = new Redis(env.REDIS_URL as string, { lazyConnect: true });
+  await redis.connect();
+  const store = createStockStore({
+    redis,
+    prefix: env.CHAOS_PREFIX,
+    holdSeconds: Number(env.CHAOS_HOLD_SECONDS ?? 2),
+    timeoutMs: 1000,
+    loaderTimeoutMs: 1000,
+    lockTtlMs: 2000,
+    initTimeoutMs: 3000,
+  });
+  const shop = withFailingLoader(store);
+  const stats: OrderStats = { dbTransactions: 0 };
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json());
+  app.use(productRoutes(db, shop));
+  app.use(orderRoutes(db, shop, stats));
+  app.use(notFound);
+  app.use(jsonErrors);
+  const server = app.listen(Number(env.PORT), '127.0.0.1', 1024);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  console.log(`listening ${(server.address() as AddressInfo).port}`);
+  const stop = () => {
+    server.closeAllConnections();
+    server.close();
+    redis.disconnect();
+    void db.sequelize.close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  // The suite's runner is the parent: never outlive it.
+  process.on('disconnect', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message ?? error);
+  process.exit(1);
+});
