@@ -19,7 +19,21 @@
  *   FC_SEED=<seed> FC_PATH=<path> npx mocha test/fuzz.test.ts
  *
  * FC_RUNS scales the number of runs of every property (default 1 = as below).
+ *
+ * Bugs found (each property runs its minimal counterexample first, so it
+ * fails every time until the bug is fixed):
+ * - `GET /products/%` (or `%zz`, `%ED%A0%80`, also `/products/%/restock`) is
+ *   a 500: Express 5's router throws a URIError with `status: 400` but no
+ *   `expose`, which example/errors.ts `statusOf` does not count as an
+ *   http-error.
+ * - `store.reconcile(key, n, null)` throws a TypeError (`options.fix` on null,
+ *   lib/store/redis-store.ts), not a 400.
+ * - Keys with lone surrogates share a figure: 'a\ud800', 'a\udfff' and
+ *   'a\ufffd' are one item in Redis (UTF-8 has no encoding for a lone
+ *   surrogate, so all become EF BF BD); assertKey accepts them and
+ *   taggedKey does not escape them.
  */
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import createError from 'http-errors';
@@ -30,6 +44,8 @@ import { openShop, type Shop } from './example/shop';
 import { connectRedis, deleteWithPrefix, keysWithPrefix, uniquePrefix } from './helpers/redis';
 
 const SCALE = Number(process.env.FC_RUNS ?? 1);
+/** Tags the products a fuzzed POST /products creates in this run. */
+const runTag = randomBytes(3).toString('hex');
 
 /**
  * `examples` are run first, every time: the minimal counterexamples of the
@@ -196,18 +212,27 @@ function bodyArb(fields: fc.Arbitrary<Record<string, unknown>>, prefix: string):
   );
 }
 
+/** Mostly `valid` (so that requests get past validation), sometimes `hostile`. */
+function mostly<T>(valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  return fc.oneof({ weight: 3, arbitrary: valid as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: hostile });
+}
+
+/** A header that is usually absent. */
+const sometimes = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+
 function headersArb(): fc.Arbitrary<Record<string, string>> {
   return fc
-    .record(
-      {
-        'Idempotency-Key': headerValue,
-        'Content-Encoding': fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'nonsense'),
-        'Content-Length-Hint': headerValue,
-        Accept: fc.constantFrom('*/*', 'text/html', 'application/xml', 'nonsense'),
-        'X-Forwarded-For': headerValue,
-      },
-      { requiredKeys: [] },
-    )
+    .record({
+      'Idempotency-Key': fc.oneof(
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        { weight: 2, arbitrary: fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 12 }) },
+        { weight: 1, arbitrary: headerValue },
+      ),
+      'Content-Encoding': sometimes(fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'nonsense')),
+      Accept: sometimes(fc.constantFrom('*/*', 'text/html', 'application/xml', 'nonsense')),
+      'X-Forwarded-For': sometimes(headerValue),
+      'X-Fuzz': sometimes(headerValue),
+    })
     .map((h) => Object.fromEntries(Object.entries(h).filter(([, v]) => v !== undefined)) as Record<string, string>);
 }
 
@@ -310,8 +335,14 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
 
     it('POST /orders: any body and headers get a JSON 4xx or an order', async () => {
       const fields = fc.record(
-        { sku: skuValue(), qty: hostileNumber, payment: fc.oneof(fc.constantFrom('card', 'decline'), hostileValue(shop.prefix)), ['__proto__']: hostileValue(shop.prefix), constructor: hostileValue(shop.prefix) },
-        { requiredKeys: [] },
+        {
+          sku: mostly(fc.constantFrom(...own), skuValue()),
+          qty: mostly(fc.integer({ min: 1, max: 3 }), hostileNumber),
+          payment: mostly(fc.constantFrom('card', 'decline'), hostileValue(shop.prefix)),
+          ['__proto__']: hostileValue(shop.prefix),
+          constructor: hostileValue(shop.prefix),
+        },
+        { requiredKeys: ['sku', 'qty'] },
       );
       await fc.assert(
         fc.asyncProperty(bodyArb(fields, shop.prefix), headersArb(), async (body, headers) => {
@@ -325,20 +356,24 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
             'POST /orders',
           );
         }),
-        params(120),
+        params(300),
       );
     });
 
     it('POST /products: any body gets a JSON 4xx or the product', async () => {
       const fields = fc.record(
         {
-          sku: skuValue().map((v) => (typeof v === 'string' && v.length > 0 && v.length <= 30 && !own.includes(v) ? `fz${v}` : v)),
-          name: hostileValue(shop.prefix),
-          stock: hostileNumber,
+          // Fresh skus of this run, or hostile ones (prefixed too when they could be valid).
+          sku: mostly(
+            fc.stringMatching(/^[a-z0-9-]{1,20}$/).map((v) => `fzp-${runTag}-${v}`),
+            skuValue().map((v) => (typeof v === 'string' && v.length > 0 && v.length <= 30 && !own.includes(v) ? `fz${v}` : v)),
+          ),
+          name: mostly(fc.string({ minLength: 1, maxLength: 50 }), hostileValue(shop.prefix)),
+          stock: mostly(fc.integer({ min: -1, max: 1000 }), hostileNumber),
           ['__proto__']: hostileValue(shop.prefix),
           constructor: hostileValue(shop.prefix),
         },
-        { requiredKeys: [] },
+        { requiredKeys: ['sku', 'name', 'stock'] },
       );
       await fc.assert(
         fc.asyncProperty(bodyArb(fields, shop.prefix), headersArb(), async (body, headers) => {
@@ -346,7 +381,7 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
           if (res.status === 201) created.add((res.body as { sku: string }).sku);
           expectSane(res, (r) => r.status === 201 && isProduct(r.body as Record<string, unknown>), 'POST /products');
         }),
-        params(80),
+        params(150),
       );
       // Every product a fuzzed body created was a fresh sku (never a foreign one).
       for (const sku of created) expect(foreign.has(sku)).to.equal(false);
@@ -355,7 +390,8 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
     /** The sku as it goes in the path: encoded, or raw with stray % escapes. */
     const pathSku = () =>
       fc.oneof(
-        { weight: 4, arbitrary: skuArb().map((s) => encodeURIComponent(s)) },
+        { weight: 3, arbitrary: fc.constantFrom(...own) },
+        { weight: 4, arbitrary: skuArb().map(encodePath) },
         { weight: 1, arbitrary: fc.constantFrom('%', '%zz', '%E0%A4%A', '%7B', '%7Ba%7D', '%00', '%25', '%2F', '..', '.', '%2e%2e', '%F0%9F%98%80', '%ED%A0%80') },
       );
 
@@ -373,12 +409,12 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
           );
         }),
         // BUG: a sku that is not valid percent-encoding ('%', '%zz') is a 500.
-        params<[string, Record<string, string>]>(80, [['%', {}]]),
+        params<[string, Record<string, string>]>(150, [['%', {}]]),
       );
     });
 
     it('POST /products/:sku/restock: any sku and body get a JSON 4xx or the product', async () => {
-      const fields = fc.record({ qty: hostileNumber, ['__proto__']: hostileValue(shop.prefix) }, { requiredKeys: [] });
+      const fields = fc.record({ qty: mostly(fc.integer({ min: 1, max: 5 }), hostileNumber), ['__proto__']: hostileValue(shop.prefix) }, { requiredKeys: ['qty'] });
       await fc.assert(
         fc.asyncProperty(pathSku(), bodyArb(fields, shop.prefix), headersArb(), async (sku, body, headers) => {
           const res = await send(request(shop.url).post(`/products/${sku}/restock`), { body, headers });
@@ -392,7 +428,7 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
           );
         }),
         // BUG: a sku that is not valid percent-encoding ('%', '%zz') is a 500.
-        params<[string, Body, Record<string, string>]>(80, [['%', { kind: 'json', value: { qty: 1 } }, {}]]),
+        params<[string, Body, Record<string, string>]>(150, [['%', { kind: 'json', value: { qty: 1 } }, {}]]),
       );
     });
   });
@@ -506,7 +542,7 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
           fc.asyncProperty(args, async (a) => {
             await run(a);
           }),
-          params(60, (bugExamples[name] ?? []).map((a) => [a])),
+          params(150, (bugExamples[name] ?? []).map((a) => [a])),
         );
       });
     }
@@ -522,7 +558,7 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
           for (const { name, a } of calls) await (ops[name] as [unknown, Op])[1](a);
           for (const key of keys) expect(isStock(await store.getStock(key))).to.equal(true);
         }),
-        params(25),
+        params(50),
       );
     });
   });
@@ -623,11 +659,20 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
           }
         }),
         // BUG: 'a\ud800', 'a\udfff' and 'a\ufffd' share one figure.
-        params(150, [[['a\ud800', 'a\ufffd', 5, 1]]]),
+        params(300, [[['a\ud800', 'a\ufffd', 5, 1]]]),
       );
     });
   });
 });
+
+/** `sku` percent-encoded for a path; a lone surrogate (which encodeURIComponent refuses) as its UTF-8 bytes. */
+function encodePath(sku: string): string {
+  try {
+    return encodeURIComponent(sku);
+  } catch {
+    return [...Buffer.from(sku)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+  }
+}
 
 function fmt(value: unknown): string {
   try {
