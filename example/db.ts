@@ -1,5 +1,5 @@
-import { Sequelize } from 'sequelize';
-import { defineModels, type OrderModel, type ProductModel } from './models';
+import { DataTypes, Sequelize } from 'sequelize';
+import { defineModels, IDEMPOTENCY_INDEX, type OrderModel, type ProductModel } from './models';
 import { seedProducts } from './seed';
 
 export interface Database {
@@ -22,10 +22,28 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   return { sequelize, ...defineModels(sequelize) };
 }
 
-/** Creates the tables that are missing (never alters or drops) and seeds an empty shop. */
+/**
+ * Adds the orders' idempotency column to a table made before it existed.
+ * Several processes may start at once: one adds it, the others find it.
+ */
+async function addIdempotencyColumn(db: Database): Promise<void> {
+  const queries = db.sequelize.getQueryInterface();
+  if ('idempotencyKey' in (await queries.describeTable('orders'))) return;
+  try {
+    await queries.addColumn('orders', 'idempotencyKey', { type: DataTypes.STRING(255), allowNull: true });
+    await queries.addIndex('orders', ['idempotencyKey'], { unique: true, name: IDEMPOTENCY_INDEX });
+  } catch (error) {
+    const columns = await queries.describeTable('orders');
+    const indexes = (await queries.showIndex('orders')) as { name: string }[];
+    if (!('idempotencyKey' in columns) || !indexes.some((index) => index.name === IDEMPOTENCY_INDEX)) throw error;
+  }
+}
+
+/** Creates the tables that are missing (never drops) and seeds an empty shop. */
 export async function prepareDatabase(db: Database): Promise<void> {
   await db.sequelize.authenticate();
   await db.Product.sync();
   await db.Order.sync();
+  await addIdempotencyColumn(db);
   await seedProducts(db.Product);
 }

@@ -7,9 +7,15 @@ export interface ErrorBody {
   error: { status: number; message: string };
 }
 
+/**
+ * The error's own status, as Express reads it: http-errors', or a plain
+ * error's `status`/`statusCode` (Express 5's router throws a 400 URIError
+ * for an undecodable path parameter); 500 for anything else.
+ */
 function statusOf(error: unknown): number {
-  const status = isHttpError(error) ? error.status : undefined;
-  return status !== undefined && status >= 400 && status <= 599 ? status : 500;
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code <= 599 ? code : 500;
 }
 
 /** Any path no route serves. */
@@ -30,7 +36,7 @@ export const jsonErrors: ErrorRequestHandler = (error, _req, res, next) => {
   }
   const status = statusOf(error);
   // A bug, not a known condition (the library reports its 503s through onEvent).
-  if (!isHttpError(error)) console.error(error);
+  if (status === 500 && !isHttpError(error)) console.error(error);
   const message = isHttpError(error) && error.expose ? error.message : (STATUS_CODES[status] ?? 'Error');
   const body: ErrorBody = { error: { status, message } };
   res.status(status).json(body);

@@ -25,8 +25,13 @@ export interface OrderRow extends Model<InferAttributes<OrderRow>, InferCreation
   sku: string;
   qty: number;
   status: OrderStatus;
+  /** The request's Idempotency-Key: the database remembers it even when Redis has lost its record. */
+  idempotencyKey: CreationOptional<string | null>;
   createdAt: CreationOptional<Date>;
 }
+
+/** The unique index that lets one order in per Idempotency-Key. */
+export const IDEMPOTENCY_INDEX = 'orders_idempotency_key';
 
 export type ProductModel = ModelStatic<ProductRow>;
 export type OrderModel = ModelStatic<OrderRow>;
@@ -51,6 +56,7 @@ export function defineModels(sequelize: Sequelize): { Product: ProductModel; Ord
       sku: { type: DataTypes.STRING(64), allowNull: false },
       qty: { type: DataTypes.INTEGER, allowNull: false },
       status: { type: DataTypes.STRING(16), allowNull: false },
+      idempotencyKey: { type: DataTypes.STRING(255), allowNull: true, unique: IDEMPOTENCY_INDEX },
       createdAt: { type: DataTypes.DATE, allowNull: false },
     },
     { tableName: 'orders', timestamps: true, updatedAt: false, indexes: [{ fields: ['sku'] }] },

@@ -1,4 +1,6 @@
 import { Router, type Request } from 'express';
+import createError from 'http-errors';
+import { UniqueConstraintError, type Transaction } from 'sequelize';
 import { reserveStock, type Reservation, type StockStore } from '../../lib';
 import type { Database } from '../db';
 import { isStockRefused, readStock, takeStock, type StockRefused } from '../inventory';
@@ -11,15 +13,51 @@ export interface OrderStats {
   dbTransactions: number;
 }
 
-/** Decrement, order row and payment: all or nothing. */
-async function placeOrder(db: Database, stats: OrderStats, { sku, qty, payment }: OrderBody): Promise<OrderRow> {
+/**
+ * The order an earlier attempt with this Idempotency-Key placed. Redis's
+ * record of the key answers retries first; this is the database's own
+ * guard for when Redis has lost it (a flush, a failover). A key used for
+ * another order is a 422.
+ */
+async function earlierOrder(
+  db: Database,
+  { sku, qty }: OrderBody,
+  idempotencyKey: string,
+  transaction?: Transaction,
+): Promise<OrderRow | null> {
+  const earlier = await db.Order.findOne({ where: { idempotencyKey }, transaction });
+  if (earlier && (earlier.sku !== sku || earlier.qty !== qty)) {
+    throw createError(422, 'This Idempotency-Key was used for another order');
+  }
+  return earlier;
+}
+
+/** Decrement, order row and payment: all or nothing; or the order placed before under this key. */
+async function placeOrder(
+  db: Database,
+  stats: OrderStats,
+  body: OrderBody,
+  idempotencyKey: string | undefined,
+): Promise<{ order: OrderRow; earlier: boolean }> {
+  const { sku, qty, payment } = body;
   stats.dbTransactions++;
-  return db.sequelize.transaction(async (transaction) => {
-    await takeStock(db, sku, qty, transaction);
-    const order = await db.Order.create({ sku, qty, status: 'pending' }, { transaction });
-    await chargePayment(payment);
-    return order.update({ status: 'paid' }, { transaction });
-  });
+  try {
+    return await db.sequelize.transaction(async (transaction) => {
+      const earlier = idempotencyKey === undefined ? null : await earlierOrder(db, body, idempotencyKey, transaction);
+      if (earlier) return { order: earlier, earlier: true };
+      await takeStock(db, sku, qty, transaction);
+      const order = await db.Order.create({ sku, qty, status: 'pending', idempotencyKey: idempotencyKey ?? null }, { transaction });
+      await chargePayment(payment);
+      return { order: await order.update({ status: 'paid' }, { transaction }), earlier: false };
+    });
+  } catch (error) {
+    // Two attempts raced past Redis: the unique index let the other one in.
+    if (idempotencyKey !== undefined && error instanceof UniqueConstraintError) {
+      const earlier = await earlierOrder(db, body, idempotencyKey);
+      if (earlier) return { order: earlier, earlier: true };
+    }
+    throw error;
+  }
 }
 
 /**
@@ -56,8 +94,9 @@ export function orderRoutes(db: Database, store: StockStore, stats: OrderStats):
       // Set by reserveStock, which calls next() only once the units are held.
       const reservation = req.reservation as Reservation;
       try {
-        const order = await placeOrder(db, stats, body);
-        await reservation.commit();
+        const { order, earlier } = await placeOrder(db, stats, body, req.get('Idempotency-Key'));
+        // A repeat of an order already placed: its units were taken then, so this attempt's go back.
+        await (earlier ? reservation.release() : reservation.commit());
         res.status(201).json({ id: order.id, sku: order.sku, qty: order.qty, status: order.status });
       } catch (error) {
         // The middleware would give the units back as the error response

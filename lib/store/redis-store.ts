@@ -209,13 +209,16 @@ class RedisStockStore implements StockStore, InitContext {
     return figure === null ? null : Number(figure);
   }
 
-  async reconcile(key: string, databaseStock: number, options: { fix?: boolean } = {}): Promise<ReconcileReport> {
+  async reconcile(key: string, databaseStock: number, options?: { fix?: boolean }): Promise<ReconcileReport> {
     assertStockFigure(databaseStock);
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw badInput('reconcile options must be an object, such as { fix: true }');
+    }
     const [figure, held, openHolds] = await this.inspect(key, 0);
     const redis = figure === null ? null : Number(figure);
     const drift = driftOf(redis, held, databaseStock);
     let fixed = false;
-    if (options.fix && drift !== 0 && redis !== null) {
+    if (options?.fix === true && drift !== 0 && redis !== null) {
       const keys = this.keys.of(key);
       const token = await this.lock.acquireWithin(keys.lock, this.config.initTimeoutMs);
       try {

@@ -11,6 +11,11 @@ export function assertKey(key: unknown): asserts key is string {
   if (key.length > MAX_KEY_LENGTH) {
     throw badInput(`The stock key must be at most ${MAX_KEY_LENGTH} characters`);
   }
+  // A lone surrogate has no UTF-8 form: Redis would get U+FFFD in its place,
+  // and 'a\uD800' would share a figure with 'a\uFFFD'.
+  if (!key.isWellFormed()) {
+    throw badInput('The stock key must be well-formed Unicode text (no lone surrogates)');
+  }
 }
 
 /** Throws a 400 unless `qty` is a positive safe integer. */

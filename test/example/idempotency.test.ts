@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { requestKey } from '../../lib/store/keys';
 import { expectError } from './expect-error';
 import { addProduct, figures, openShop, order, type Shop } from './shop';
 
@@ -26,6 +27,23 @@ describe('example app: idempotent POST /orders', function () {
       expect(retry.headers['idempotent-replayed']).to.equal('true');
     }
     expect(shop.stats.dbTransactions).to.equal(transactions);
+    expect(await figures(shop, sku)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 2, orders: 1 });
+  });
+
+  it('a retry after Redis lost the key\'s record (a flush): the database returns the same order, units taken once', async () => {
+    const sku = await addProduct(shop, 5);
+    const key = `lost-${sku}`;
+    const first = await order(shop, sku, 2).set('Idempotency-Key', key).expect(201);
+    await shop.redis.del(requestKey(shop.prefix, key));
+    const retry = await order(shop, sku, 2).set('Idempotency-Key', key);
+    expect(retry.status).to.equal(201);
+    expect(retry.body).to.deep.equal(first.body);
+    // Not a Redis replay: the order came from the database, and the retry's own hold went back.
+    expect(retry.headers['idempotent-replayed']).to.equal(undefined);
+    expect(await figures(shop, sku)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 2, orders: 1 });
+    // The same key for another order is refused by the database too.
+    await shop.redis.del(requestKey(shop.prefix, key));
+    expectError(await order(shop, sku, 1).set('Idempotency-Key', key), 422);
     expect(await figures(shop, sku)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 2, orders: 1 });
   });
 
