@@ -4,10 +4,10 @@
  * turns buyers away while units remain); otherwise the checkout's database
  * transaction, with the units given back in Redis if it fails.
  */
-import express from 'express';
 import { Redis } from 'ioredis';
-import { deleteKeys, isOrderBody, jsonErrors } from './common';
-import { BenchDb } from './sql';
+import { deleteKeys } from './common';
+import { BenchDb, type SaleOutcome } from './sql';
+import { orderApp } from './sql-checkout';
 import type { Item, ServerFactory } from './types';
 
 export const createServer: ServerFactory = async (config) => {
@@ -19,14 +19,14 @@ export const createServer: ServerFactory = async (config) => {
   // back, still held enough: turned away by another buyer's transient negative.
   const turnedAwayWithStock = new Map<string, number>();
 
-  async function order(sku: string, qty: number, payment: string): Promise<'sold' | 'sold-out'> {
+  async function order(sku: string, qty: number, payment: string): Promise<SaleOutcome> {
     const key = keyOf(sku);
     const left = await redis.decrby(key, qty);
     if (left < 0) {
       if ((await redis.incrby(key, qty)) >= qty) turnedAwayWithStock.set(sku, (turnedAwayWithStock.get(sku) ?? 0) + 1);
       return 'sold-out';
     }
-    let outcome: 'sold' | 'sold-out';
+    let outcome: SaleOutcome;
     try {
       outcome = await db.sellFromRow(sku, qty, payment);
     } catch (error) {
@@ -37,22 +37,8 @@ export const createServer: ServerFactory = async (config) => {
     return outcome;
   }
 
-  const app = express();
-  app.post('/orders', express.json(), (req, res, next) => {
-    if (!isOrderBody(req.body)) {
-      res.status(400).json({ error: 'bad order' });
-      return;
-    }
-    const { sku, qty, payment } = req.body;
-    order(sku, qty, payment).then((outcome) => {
-      if (outcome === 'sold') res.status(201).json({ ok: true });
-      else res.status(409).json({ error: 'sold out' });
-    }, next);
-  });
-  app.use(jsonErrors);
-
   return {
-    handler: app,
+    handler: orderApp(order),
     dbTransactions: () => db.transactions,
     busy: () => db.busy(),
     async prepare(items: Item[]) {

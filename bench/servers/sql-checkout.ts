@@ -15,27 +15,30 @@ export interface SqlDesign {
   prepare(db: BenchDb, items: Item[]): Promise<void>;
 }
 
+/** `POST /orders` answering 201 for a sale and 409 when `sell` finds no stock: the route every database contender shares. */
+export function orderApp(sell: (sku: string, qty: number, payment: string) => Promise<SaleOutcome>): express.Express {
+  const app = express();
+  app.post('/orders', express.json(), (req, res, next) => {
+    if (!isOrderBody(req.body)) {
+      res.status(400).json({ error: 'bad order' });
+      return;
+    }
+    const { sku, qty, payment } = req.body;
+    sell(sku, qty, payment).then((outcome) => {
+      if (outcome === 'sold') res.status(201).json({ ok: true });
+      else res.status(409).json({ error: 'sold out' });
+    }, next);
+  });
+  app.use(jsonErrors);
+  return app;
+}
+
 export function sqlCheckoutServer(design: SqlDesign): ServerFactory {
   return async (config) => {
     const db = new BenchDb(config.mysqlUrl, config.poolMax);
     await db.open();
-
-    const app = express();
-    app.post('/orders', express.json(), (req, res, next) => {
-      if (!isOrderBody(req.body)) {
-        res.status(400).json({ error: 'bad order' });
-        return;
-      }
-      const { sku, qty, payment } = req.body;
-      design.sell(db, sku, qty, payment).then((outcome) => {
-        if (outcome === 'sold') res.status(201).json({ ok: true });
-        else res.status(409).json({ error: 'sold out' });
-      }, next);
-    });
-    app.use(jsonErrors);
-
     return {
-      handler: app,
+      handler: orderApp((sku, qty, payment) => design.sell(db, sku, qty, payment)),
       dbTransactions: () => db.transactions,
       busy: () => db.busy(),
       prepare: (items: Item[]) => design.prepare(db, items),
