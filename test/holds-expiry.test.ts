@@ -10,18 +10,13 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { createStockStore, type StockStore } from '../lib';
 import { EventLog } from './helpers/events';
-import { expectHoldId, withoutHold } from './helpers/holds';
+import { expectHoldId, withoutHold, sleepPast } from './helpers/holds';
 import { REDIS_URL, useSharedRedis } from './helpers/redis';
 import { sleep, waitFor } from './helpers/wait';
 
 const shared = useSharedRedis('holds-exp');
 
 /** Sleeps until `ms` (Date.now() time; the shared Redis runs on this machine) plus a margin. */
-async function sleepPast(ms: number, marginMs = 150): Promise<void> {
-  const wait = ms - Date.now() + marginMs;
-  if (wait > 0) await sleep(wait);
-}
-
 function expiredCount(...logs: EventLog[]): number {
   return logs.flatMap((log) => log.of('expired')).reduce((sum, e) => sum + e.holds, 0);
 }

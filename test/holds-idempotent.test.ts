@@ -9,19 +9,12 @@ import { expect } from 'chai';
 import Redis from 'ioredis';
 import { createStockStore, type ReserveResult, type SettleResult, type StockStore } from '../lib';
 import { EventLog } from './helpers/events';
-import { expectHoldId, withoutHold } from './helpers/holds';
+import { expectHoldId, withoutHold, held, type Held } from './helpers/holds';
 import { uniquePrefix, useSharedRedis } from './helpers/redis';
 import { RedisServer } from './helpers/redis-server';
 import { sleep, waitFor } from './helpers/wait';
 
 const shared = useSharedRedis('holds-idem');
-
-type Held = Extract<ReserveResult, { status: 'reserved' }>;
-
-function held(result: ReserveResult): Held {
-  if (result.status !== 'reserved') throw new Error(`not reserved: ${JSON.stringify(result)}`);
-  return result;
-}
 
 describe('holds: a reservation is idempotent per hold id', () => {
   it('holdId(key, seed) is the same for the same key and seed, and different otherwise', () => {

@@ -5,25 +5,13 @@
  * one, whether it is released or expires.
  */
 import { expect } from 'chai';
-import { createStockStore, stockKeys, type ReserveResult, type StockStore } from '../lib';
+import { createStockStore, stockKeys, type StockStore } from '../lib';
 import { EventLog } from './helpers/events';
-import { withoutHold } from './helpers/holds';
+import { withoutHold, held, type Held, sleepPast } from './helpers/holds';
 import { useSharedRedis } from './helpers/redis';
 import { sleep } from './helpers/wait';
 
 const shared = useSharedRedis('holds-rel');
-
-type Held = Extract<ReserveResult, { status: 'reserved' }>;
-
-function held(result: ReserveResult): Held {
-  if (result.status !== 'reserved') throw new Error(`not reserved: ${JSON.stringify(result)}`);
-  return result;
-}
-
-async function sleepPast(ms: number, marginMs = 150): Promise<void> {
-  const wait = ms - Date.now() + marginMs;
-  if (wait > 0) await sleep(wait);
-}
 
 function make() {
   const prefix = shared.prefix();

@@ -9,28 +9,15 @@ import {
   createStockStore,
   stockKeys,
   type ExtendResult,
-  type ReserveResult,
   type SettleResult,
   type StockStore,
 } from '../lib';
 import { EventLog } from './helpers/events';
-import { expectExpiry, withoutHold } from './helpers/holds';
+import { expectExpiry, withoutHold, held, type Held, sleepPast } from './helpers/holds';
 import { keysWithPrefix, useSharedRedis } from './helpers/redis';
 import { sleep } from './helpers/wait';
 
 const shared = useSharedRedis('holds-set');
-
-type Held = Extract<ReserveResult, { status: 'reserved' }>;
-
-function held(result: ReserveResult): Held {
-  if (result.status !== 'reserved') throw new Error(`not reserved: ${JSON.stringify(result)}`);
-  return result;
-}
-
-async function sleepPast(ms: number, marginMs = 150): Promise<void> {
-  const wait = ms - Date.now() + marginMs;
-  if (wait > 0) await sleep(wait);
-}
 
 /** Stores on `n` connections of their own, sharing one prefix, each with its event log. */
 function stores(n: number, options: { holdSeconds?: number } = {}) {

@@ -6,19 +6,13 @@
  * after the fix gives its units back to the fixed figure.
  */
 import { expect } from 'chai';
-import { createStockStore, stockKeys, type ReserveResult, type StockStore } from '../lib';
+import { createStockStore, stockKeys, type StockStore } from '../lib';
 import { EventLog } from './helpers/events';
 import { keysWithPrefix, useSharedRedis } from './helpers/redis';
 import { sleep } from './helpers/wait';
+import { held, type Held } from './helpers/holds';
 
 const shared = useSharedRedis('reconcile');
-
-type Held = Extract<ReserveResult, { status: 'reserved' }>;
-
-function held(result: ReserveResult): Held {
-  if (result.status !== 'reserved') throw new Error(`not reserved: ${JSON.stringify(result)}`);
-  return result;
-}
 
 function make(options: { initTimeoutMs?: number } = {}) {
   const prefix = shared.prefix();

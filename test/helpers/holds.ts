@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { stockKeys, type ReserveResult } from '../../lib';
+import { sleep } from './wait';
 
 /** The default `holdSeconds` of a store. */
 export const DEFAULT_HOLD_SECONDS = 900;
@@ -49,4 +50,18 @@ export function withoutHold(result: ReserveResult, key: string, holdSeconds = DE
 export function figureKeys(prefix: string, key: string): string[] {
   const [figure, epoch] = stockKeys(prefix, key).holds;
   return [figure, epoch].sort();
+}
+
+/** A reservation that reserved: the result narrowed, or an error naming what came instead. */
+export type Held = Extract<ReserveResult, { status: 'reserved' }>;
+
+export function held(result: ReserveResult): Held {
+  if (result.status !== 'reserved') throw new Error(`not reserved: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** Sleeps until `marginMs` after the instant `ms` (ms since the epoch): past a hold's expiry. */
+export async function sleepPast(ms: number, marginMs = 150): Promise<void> {
+  const wait = ms - Date.now() + marginMs;
+  if (wait > 0) await sleep(wait);
 }
