@@ -57,6 +57,19 @@ function params<T>(numRuns: number, examples: T[] = []): fc.Parameters<T> {
   };
 }
 
+/** A store on the shared Redis under `prefix`, for one describe block. */
+async function openStore(prefix: string): Promise<{ redis: Redis; store: StockStore }> {
+  const redis = connectRedis();
+  await redis.ping();
+  return { redis, store: createStockStore({ redis, prefix, holdSeconds: 60, ttlSeconds: 600 }) };
+}
+
+/** Removes the block's keys and closes its connection. */
+async function closeStore(redis: Redis, prefix: string): Promise<void> {
+  await deleteWithPrefix(redis, prefix);
+  await redis.quit();
+}
+
 // ---------------------------------------------------------------- arbitraries
 
 const PREFIX_LOOKALIKES = ['stock:', 'example:stock:', 'test:', '{', '}', '{}', '%', '%7B', '%7D', '%25', ':lock', '*', '?', '[a]', '\\'];
@@ -436,14 +449,9 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
     let store: StockStore;
 
     before(async () => {
-      redis = connectRedis();
-      store = createStockStore({ redis, prefix, holdSeconds: 60, ttlSeconds: 600 });
-      await redis.ping();
+      ({ redis, store } = await openStore(prefix));
     });
-    after(async () => {
-      await deleteWithPrefix(redis, prefix);
-      await redis.quit();
-    });
+    after(() => closeStore(redis, prefix));
 
     const keyArb = () => fc.oneof({ weight: 3, arbitrary: hostileString(prefix) as fc.Arbitrary<unknown> }, { weight: 2, arbitrary: hostileValue(prefix) });
     const holdIdArb = () =>
@@ -566,14 +574,9 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
     let store: StockStore;
 
     before(async () => {
-      redis = connectRedis();
-      store = createStockStore({ redis, prefix, holdSeconds: 60, ttlSeconds: 600 });
-      await redis.ping();
+      ({ redis, store } = await openStore(prefix));
     });
-    after(async () => {
-      await deleteWithPrefix(redis, prefix);
-      await redis.quit();
-    });
+    after(() => closeStore(redis, prefix));
 
     /** A key and its lookalikes: the same name with tag breakers, suffixes or the prefix around it. */
     const lookalikes = (base: string): string[] => [
