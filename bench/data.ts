@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { createStockStore } from '../lib';
 import { scriptSource } from '../lib/scripts/commands';
 import { stockKeys } from '../lib/store/keys';
-import type { DataJob, DataJobResult } from './data-main';
+import type { DataJob, DataJobResult, StoreJob } from './data-main';
 import { Child } from './process';
 import { deleteKeys } from './servers/common';
 import type { Percentiles } from './stats';
@@ -82,14 +82,9 @@ const RETENTION_MS = '86400000';
  * <holdMs> <retentionMs>`: the reserve script the store runs, with a fresh
  * hold id per call, on the bench's own item, loaded with SCRIPT LOAD first.
  */
-export async function runRedisBenchmark(options: {
-  redisUrl: string;
-  prefix: string;
-  sku: string;
-  calls: number;
-  concurrency: number;
-  maxSec: number;
-}): Promise<RedisBenchmarkResult> {
+export async function runRedisBenchmark(
+  options: Pick<StoreJob, 'redisUrl' | 'prefix' | 'sku' | 'calls' | 'concurrency' | 'maxSec'>,
+): Promise<RedisBenchmarkResult> {
   const redis = new Redis(options.redisUrl);
   const store = createStockStore({ redis, prefix: options.prefix });
   const url = new URL(options.redisUrl);
