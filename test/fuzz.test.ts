@@ -34,11 +34,10 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import createError from 'http-errors';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { createStockStore, stockKeys, type StockStore } from '../lib';
 import { openShop, type Shop } from './example/shop';
-import { connectRedis, deleteWithPrefix, keysWithPrefix, uniquePrefix } from './helpers/redis';
+import { connectRedis, deleteWithPrefix, keysWithPrefix, uniquePrefix, type AnyRedis } from './helpers/redis';
 
 const SCALE = Number(process.env.FC_RUNS ?? 1);
 /** Tags the products a fuzzed POST /products creates in this run. */
@@ -58,14 +57,14 @@ function params<T>(numRuns: number, examples: T[] = []): fc.Parameters<T> {
 }
 
 /** A store on the shared Redis under `prefix`, for one describe block. */
-async function openStore(prefix: string): Promise<{ redis: Redis; store: StockStore }> {
+async function openStore(prefix: string): Promise<{ redis: AnyRedis; store: StockStore }> {
   const redis = connectRedis();
   await redis.ping();
   return { redis, store: createStockStore({ redis, prefix, holdSeconds: 60, ttlSeconds: 600 }) };
 }
 
 /** Removes the block's keys and closes its connection. */
-async function closeStore(redis: Redis, prefix: string): Promise<void> {
+async function closeStore(redis: AnyRedis, prefix: string): Promise<void> {
   await deleteWithPrefix(redis, prefix);
   await redis.quit();
 }
@@ -444,7 +443,7 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
   });
 
   describe('the store with arbitrary arguments', () => {
-    let redis: Redis;
+    let redis: AnyRedis;
     const prefix = uniquePrefix('fuzz');
     let store: StockStore;
 
@@ -569,7 +568,7 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
   });
 
   describe('no key injection between lookalike skus', () => {
-    let redis: Redis;
+    let redis: AnyRedis;
     const prefix = uniquePrefix('fuzzinj');
     let store: StockStore;
 

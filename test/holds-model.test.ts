@@ -45,7 +45,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import type Redis from 'ioredis';
 import {
   createStockStore,
   stockKeys,
@@ -54,7 +53,7 @@ import {
   type StockLoader,
   type StockStore,
 } from '../lib';
-import { connectRedis, deleteWithPrefix, uniquePrefix } from './helpers/redis';
+import { connectRedis, deleteWithPrefix, uniquePrefix, type AnyRedis } from './helpers/redis';
 
 const ITEMS = ['a', 'b{x}%'] as const;
 /** The store's holdSeconds: such a hold never expires within a run. */
@@ -134,7 +133,7 @@ interface Model {
 
 interface Real {
   store: StockStore;
-  redis: Redis;
+  redis: AnyRedis;
   prefix: string;
 }
 
@@ -447,7 +446,7 @@ async function perform(r: Real, call: Call, loaderFor: (db: number) => StockLoad
   }
 }
 
-async function redisTime(redis: Redis): Promise<number> {
+async function redisTime(redis: AnyRedis): Promise<number> {
   const [seconds, micros] = (await redis.time()) as unknown as [string | number, string | number];
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
@@ -728,7 +727,7 @@ const commandArb: fc.Arbitrary<fc.AsyncCommand<Model, Real>> = fc.oneof(
 );
 
 /** A store for one run; its generous timeout keeps a stalled machine from turning into 503s. */
-function makeStore(redis: Redis, prefix: string): StockStore {
+function makeStore(redis: AnyRedis, prefix: string): StockStore {
   return createStockStore({ redis, prefix, holdSeconds: HOLD_SECONDS, timeoutMs: 10_000 });
 }
 
@@ -738,7 +737,7 @@ const initialArb = fc.array(fc.option(figureArb, { nil: null, freq: 4 }), { minL
 // ---------------------------------------------------------------------------
 
 describe('holds: model-based test (fast-check)', () => {
-  let redis: Redis | undefined;
+  let redis: AnyRedis | undefined;
 
   before(async () => {
     redis = connectRedis();
@@ -754,7 +753,7 @@ describe('holds: model-based test (fast-check)', () => {
     // setStock(a, 1); reserve(a, 1, holdSeconds 1); wait past the deadline;
     // addStock(a, 1) must answer 2, the figure getStock reports right after.
     this.timeout(10_000);
-    const client = redis as Redis;
+    const client = redis as AnyRedis;
     const prefix = uniquePrefix('holds-model');
     const model: Model = { state: initialState() };
     const reserve: Op = { kind: 'reserve', item: 0, qty: 1, short: true, reuse: null, load: null, implicitId: false };
@@ -778,7 +777,7 @@ describe('holds: model-based test (fast-check)', () => {
 
   it('the store behaves like the in-memory model of holds, alone and under concurrent calls', async function () {
     this.timeout(TIME_LIMIT_MS + 60_000);
-    const client = redis as Redis;
+    const client = redis as AnyRedis;
     const totals: Record<string, number> = {};
     let runs = 0;
     const replayPath = process.env.FC_REPLAY_PATH;

@@ -1,23 +1,24 @@
 /**
  * A private instance of the example shop for one test file: its own Redis
  * key prefix, its own skus, all removed again by `close()`. It runs against
- * the real MariaDB and Redis of DATABASE_URL and REDIS_URL.
+ * the real MariaDB and Redis of DATABASE_URL and REDIS_URL (or the cluster
+ * of REDIS_CLUSTER_NODES, see ../helpers/redis.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import { stockKeys, type StockEvent, type StockStore } from '../../lib';
 import { createApp } from '../../example/app';
 import { readConfig } from '../../example/config';
 import { createDatabase, prepareDatabase, type Database } from '../../example/db';
 import type { OrderStats } from '../../example/routes/orders';
+import { connectRedis, deleteWithPrefix, type AnyRedis } from '../helpers/redis';
 
 export interface Shop {
   url: string;
   db: Database;
-  redis: Redis;
+  redis: AnyRedis;
   store: StockStore;
   stats: OrderStats;
   prefix: string;
@@ -29,21 +30,11 @@ export interface Shop {
 
 const suffix = () => randomBytes(4).toString('hex');
 
-// SCAN, not KEYS: the Redis is shared and KEYS blocks it.
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
 export async function openShop(): Promise<Shop> {
-  const { databaseUrl, redisUrl } = readConfig();
+  const { databaseUrl } = readConfig();
   const db = createDatabase(databaseUrl, { pool: { max: 10 } });
   await prepareDatabase(db);
-  const redis = new Redis(redisUrl);
+  const redis = connectRedis();
   const prefix = `test:example:${suffix()}:`;
   const events: StockEvent[] = [];
   const { app, store, stats } = createApp({ db, redis, prefix, onEvent: (event) => events.push(event) });
@@ -69,7 +60,7 @@ export async function openShop(): Promise<Shop> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.Order.destroy({ where: { sku: skus } });
       await db.Product.destroy({ where: { sku: skus } });
-      await deleteKeys(redis, `${prefix}*`);
+      await deleteWithPrefix(redis, prefix);
       await redis.quit();
       await db.sequelize.close();
     },

@@ -1,0 +1,241 @@
+/**
+ * A private Redis Cluster for tests: 3 masters and 3 replicas by default,
+ * each a {@link RedisServer} on a free loopback port with its own folder,
+ * joined by `redis-cli --cluster create`. A short node timeout lets a
+ * replica take over within a few seconds of its master's death.
+ *
+ * Every server it starts is stopped by `dispose()`, and killed at process
+ * exit if a test forgot (RedisServer's own exit hook).
+ *
+ * @example
+ * const cluster = await RedisCluster.start();
+ * const client = cluster.client();
+ * const master = await cluster.masterOfKey('stock:{sku}');
+ * await master.kill();
+ * await cluster.waitForPromotion(master);
+ * await cluster.dispose();
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Cluster, Redis, type ClusterOptions } from 'ioredis';
+import { RedisServer } from './redis-server';
+import { waitFor } from './wait';
+
+const run = promisify(execFile);
+
+export interface RedisClusterOptions {
+  masters?: number;
+  replicasPerMaster?: number;
+  /** cluster-node-timeout: how long a silent master has before its replica takes over. Default 1000 ms. */
+  nodeTimeoutMs?: number;
+  /** How long to wait for the cluster (or a failover) to settle. Default 30 s. */
+  settleTimeoutMs?: number;
+}
+
+/** The startup nodes of a cluster as `REDIS_CLUSTER_NODES` spells them: `127.0.0.1:7000,127.0.0.1:7001`. */
+export function parseClusterNodes(list: string): { host: string; port: number }[] {
+  return list.split(',').map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+  });
+}
+
+/**
+ * Cluster client options for a cluster that fails over under load: a
+ * command whose master is gone is retried on the refreshed slot map rather
+ * than failed at once, and reconnecting never gives up. The store's own
+ * deadline (timeoutMs) still answers 503 to a caller who waits too long.
+ */
+export const FAILOVER_OPTIONS: ClusterOptions = {
+  scaleReads: 'master',
+  retryDelayOnFailover: 200,
+  retryDelayOnClusterDown: 200,
+  retryDelayOnTryAgain: 100,
+  slotsRefreshTimeout: 1000,
+  clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+  redisOptions: { connectTimeout: 1000 },
+};
+
+/** A new ioredis Cluster client on these startup nodes, with {@link FAILOVER_OPTIONS}. */
+export function connectCluster(nodes: { host: string; port: number }[], options: ClusterOptions = {}): Cluster {
+  const cluster = new Cluster(nodes, { ...FAILOVER_OPTIONS, ...options });
+  // A node dying is expected here; the commands it fails report on their own.
+  cluster.on('error', () => {});
+  return cluster;
+}
+
+/** Runs `use` on a short-lived plain connection to one node. */
+async function onNode<T>(port: number, use: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return await use(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** `field:value` lines of CLUSTER INFO or INFO as a record. */
+function infoFields(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const at = line.indexOf(':');
+    if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1);
+  }
+  return fields;
+}
+
+type SlotRange = [start: number, end: number, master: [host: string, port: number, ...rest: unknown[]], ...replicas: unknown[]];
+
+export class RedisCluster {
+  private constructor(
+    readonly servers: RedisServer[],
+    private readonly options: Required<RedisClusterOptions>,
+  ) {}
+
+  /** Starts the servers, creates the cluster and waits until every node serves every slot. */
+  static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+    const settings: Required<RedisClusterOptions> = {
+      masters: 3,
+      replicasPerMaster: 1,
+      nodeTimeoutMs: 1000,
+      settleTimeoutMs: 30_000,
+      ...options,
+    };
+    const count = settings.masters * (1 + settings.replicasPerMaster);
+    const args = [
+      '--cluster-enabled', 'yes',
+      '--cluster-config-file', 'nodes.conf',
+      '--cluster-node-timeout', String(settings.nodeTimeoutMs),
+      // A replica of a master that died takes over however stale it is: a test
+      // measures what that loses rather than leaving the slots unserved.
+      '--cluster-replica-validity-factor', '0',
+    ];
+    const servers: RedisServer[] = [];
+    const cluster = new RedisCluster(servers, settings);
+    try {
+      for (let i = 0; i < count; i++) servers.push(await RedisServer.start({ args }));
+      await run('redis-cli', [
+        '--cluster', 'create',
+        ...servers.map((s) => `127.0.0.1:${s.port}`),
+        '--cluster-replicas', String(settings.replicasPerMaster),
+        '--cluster-yes',
+      ]);
+      await cluster.waitUntilSettled();
+      return cluster;
+    } catch (error) {
+      await cluster.dispose();
+      throw error;
+    }
+  }
+
+  /** The servers still running. */
+  get live(): RedisServer[] {
+    return this.servers.filter((s) => s.running);
+  }
+
+  /** `127.0.0.1:p1,127.0.0.1:p2,...`: the value of REDIS_CLUSTER_NODES for this cluster. */
+  get nodeList(): string {
+    return this.live.map((s) => `${s.host}:${s.port}`).join(',');
+  }
+
+  /** A connected-on-demand ioredis Cluster client of this cluster (see {@link connectCluster}). */
+  client(options: ClusterOptions = {}): Cluster {
+    return connectCluster(parseClusterNodes(this.nodeList), options);
+  }
+
+  private anyLive(): RedisServer {
+    const [any] = this.live;
+    if (!any) throw new Error('no node of the cluster is running');
+    return any;
+  }
+
+  private async slotRanges(): Promise<SlotRange[]> {
+    return (await this.command(this.anyLive(), 'CLUSTER', 'SLOTS')) as SlotRange[];
+  }
+
+  private serverOn(port: number): RedisServer {
+    const server = this.servers.find((s) => s.port === port);
+    if (!server) throw new Error(`no server of this cluster on port ${port}`);
+    return server;
+  }
+
+  /** The server that serves `slot` now, as a live node sees the slot map. */
+  async masterOfSlot(slot: number): Promise<RedisServer> {
+    const ranges = await this.slotRanges();
+    const range = ranges.find(([start, end]) => slot >= start && slot <= end);
+    if (!range) throw new Error(`slot ${slot} is not served`);
+    return this.serverOn(Number(range[2][1]));
+  }
+
+  /** The hash slot of `key` (CLUSTER KEYSLOT). */
+  async slotOf(key: string): Promise<number> {
+    return Number(await this.command(this.anyLive(), 'CLUSTER', 'KEYSLOT', key));
+  }
+
+  /** The server that serves `key`'s slot now. */
+  async masterOfKey(key: string): Promise<RedisServer> {
+    return this.masterOfSlot(await this.slotOf(key));
+  }
+
+  /** The masters, as a live node sees them. */
+  async masters(): Promise<RedisServer[]> {
+    const ranges = await this.slotRanges();
+    return [...new Set(ranges.map((range) => Number(range[2][1])))].map((port) => this.serverOn(port));
+  }
+
+  /** Sends one command to one node (for CLUSTER SETSLOT, SCRIPT FLUSH, MIGRATE...). */
+  command(server: RedisServer, ...args: (string | number)[]): Promise<unknown> {
+    return onNode(server.port, (r) => r.call(String(args[0]), ...args.slice(1)));
+  }
+
+  /** True when this live node says the cluster is ok, serves every slot and, as a replica, is in sync. */
+  private async settledAt(server: RedisServer): Promise<boolean> {
+    try {
+      return await onNode(server.port, async (r) => {
+        const info = infoFields(String(await r.call('CLUSTER', 'INFO')));
+        const known = Number(info.cluster_known_nodes);
+        if (info.cluster_state !== 'ok' || info.cluster_slots_ok !== '16384' || known < this.live.length) return false;
+        const replication = infoFields(await r.info('replication'));
+        return replication.role === 'master' || replication.master_link_status === 'up';
+      });
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits until every live node says the cluster is ok, with all 16384 slots served and replicas in sync. */
+  async waitUntilSettled(): Promise<void> {
+    await waitFor(
+      async () => (await Promise.all(this.live.map((s) => this.settledAt(s)))).every(Boolean),
+      'every node of the cluster to report cluster_state:ok with all slots served',
+      this.options.settleTimeoutMs,
+      100,
+    );
+  }
+
+  /**
+   * Waits until the slots `dead` served are served by another node (its
+   * replica, promoted) and the cluster is ok again; returns the new master.
+   */
+  async waitForPromotion(dead: RedisServer, slot: number): Promise<RedisServer> {
+    let promoted: RedisServer | undefined;
+    await waitFor(
+      async () => {
+        promoted = await this.masterOfSlot(slot).catch(() => undefined);
+        if (!promoted || promoted === dead) return false;
+        return (await Promise.all(this.live.map((s) => this.settledAt(s)))).every(Boolean);
+      },
+      `a replica of the node on port ${dead.port} to take over slot ${slot}`,
+      this.options.settleTimeoutMs,
+      100,
+    );
+    return promoted as RedisServer;
+  }
+
+  /** Stops every server this cluster started and removes their folders. */
+  async dispose(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.dispose().catch(() => undefined)));
+  }
+}
