@@ -190,6 +190,52 @@ export class RedisCluster {
     return onNode(server.port, (r) => r.call(String(args[0]), ...args.slice(1)));
   }
 
+  /** How many error replies of each kind (ASK, MOVED, TRYAGAIN, NOSCRIPT...) a node has sent (INFO errorstats). */
+  async errorCounts(server: RedisServer): Promise<Record<string, number>> {
+    const fields = infoFields(String(await this.command(server, 'INFO', 'errorstats')));
+    const counts: Record<string, number> = {};
+    for (const [name, value] of Object.entries(fields)) {
+      const count = /count=(\d+)/.exec(value)?.[1];
+      if (name.startsWith('errorstat_') && count) counts[name.slice('errorstat_'.length)] = Number(count);
+    }
+    return counts;
+  }
+
+  /** A node's cluster id (CLUSTER MYID). */
+  async idOf(server: RedisServer): Promise<string> {
+    return String(await this.command(server, 'CLUSTER', 'MYID'));
+  }
+
+  /**
+   * Moves `slot` to the master `to` by hand, as `redis-cli --cluster reshard`
+   * does: IMPORTING/MIGRATING, then one MIGRATE a key, awaiting `betweenKeys`
+   * after each (so a test can let traffic meet a half-moved slot, where the
+   * old master answers ASK and a multi-key command TRYAGAIN), then SETSLOT
+   * NODE on every master. Returns how many keys moved.
+   */
+  async moveSlot(slot: number, to: RedisServer, betweenKeys: () => Promise<void> = async () => {}): Promise<number> {
+    const from = await this.masterOfSlot(slot);
+    if (from === to) return 0;
+    const masters = await this.masters();
+    const [fromId, toId] = [await this.idOf(from), await this.idOf(to)];
+    await this.command(to, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
+    await this.command(from, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+    let moved = 0;
+    for (;;) {
+      const keys = (await this.command(from, 'CLUSTER', 'GETKEYSINSLOT', slot, 1)) as string[];
+      const [key] = keys;
+      if (key === undefined) break;
+      await this.command(from, 'MIGRATE', to.host, to.port, key, 0, 5000);
+      moved++;
+      await betweenKeys();
+    }
+    // The new owner first, then the old one, then the rest (the order redis-cli uses).
+    const others = masters.filter((m) => m !== to && m !== from);
+    for (const master of [to, from, ...others]) await this.command(master, 'CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+    await this.waitUntilSettled();
+    return moved;
+  }
+
   /** True when this live node says the cluster is ok, serves every slot and, as a replica, is in sync. */
   private async settledAt(server: RedisServer): Promise<boolean> {
     try {
