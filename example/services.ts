@@ -1,17 +1,19 @@
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../lib';
 import type { Config } from './config';
 import { createDatabase, prepareDatabase, type Database } from './db';
+import { createRedisClient } from './redis-client';
 
 /** The database pool and the Redis client the example's commands share. */
 export interface Services {
   db: Database;
-  redis: Redis;
+  redis: RedisClient;
   close(): Promise<void>;
 }
 
 /**
- * Opens the database (tables created, an empty shop seeded) and Redis, and
- * fails fast with the variable to fix when either cannot be reached.
+ * Opens the database (tables created, an empty shop seeded) and Redis (the
+ * Redis Cluster of REDIS_CLUSTER_NODES when that is set), and fails fast with
+ * the variable to fix when either cannot be reached.
  */
 export async function openServices(config: Config): Promise<Services> {
   const db = createDatabase(config.databaseUrl);
@@ -22,13 +24,13 @@ export async function openServices(config: Config): Promise<Services> {
     throw new Error(`Cannot use the database at DATABASE_URL=${config.databaseUrl}: ${(error as Error).message}`);
   }
   // lazyConnect + connect(): a Redis that is not there is an error now, not a queue of commands.
-  const redis = new Redis(config.redisUrl, { lazyConnect: true });
+  const { redis, where } = createRedisClient(config.redisUrl);
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
     await db.sequelize.close();
-    throw new Error(`Cannot reach Redis at REDIS_URL=${config.redisUrl}: ${(error as Error).message}`);
+    throw new Error(`Cannot reach Redis at ${where}: ${(error as Error).message}`);
   }
   return {
     db,

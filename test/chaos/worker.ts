@@ -4,16 +4,17 @@
  * example's createApp takes no holdSeconds. The loader fails while the file
  * named by CHAOS_LOADER_FLAG exists (the suite's "loader failing" fault).
  *
- * Env: PORT, REDIS_URL (the suite's private redis-server), DATABASE_URL,
+ * Env: PORT, REDIS_URL (the suite's private redis-server) or
+ * REDIS_CLUSTER_NODES (the cluster suite's cluster), DATABASE_URL,
  * CHAOS_PREFIX, CHAOS_HOLD_SECONDS, CHAOS_LOADER_FLAG.
  */
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { Redis } from 'ioredis';
 import { createStockStore, type StockLoader, type StockStore } from '../../lib';
 import { createDatabase, prepareDatabase } from '../../example/db';
 import { jsonErrors, notFound } from '../../example/errors';
+import { createRedisClient } from '../../example/redis-client';
 import { orderRoutes, type OrderStats } from '../../example/routes/orders';
 import { productRoutes } from '../../example/routes/products';
 
@@ -45,7 +46,7 @@ function withFailingLoader(store: StockStore): StockStore {
 async function main(): Promise<void> {
   const db = createDatabase(env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/test');
   await prepareDatabase(db);
-  const redis = new Redis(env.REDIS_URL as string, { lazyConnect: true });
+  const { redis } = createRedisClient(env.REDIS_URL as string);
   await redis.connect();
   const store = createStockStore({
     redis,

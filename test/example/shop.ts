@@ -30,11 +30,11 @@ export interface Shop {
 
 const suffix = () => randomBytes(4).toString('hex');
 
-export async function openShop(): Promise<Shop> {
+/** Opens a shop on `redis` (default a client of ../helpers/redis.ts); its close() quits that client. */
+export async function openShop({ redis = connectRedis() }: { redis?: AnyRedis } = {}): Promise<Shop> {
   const { databaseUrl } = readConfig();
   const db = createDatabase(databaseUrl, { pool: { max: 10 } });
   await prepareDatabase(db);
-  const redis = connectRedis();
   const prefix = `test:example:${suffix()}:`;
   const events: StockEvent[] = [];
   const { app, store, stats } = createApp({ db, redis, prefix, onEvent: (event) => events.push(event) });

@@ -17,7 +17,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Cluster, Redis, type ClusterOptions } from 'ioredis';
+import { Redis, type Cluster, type ClusterOptions } from 'ioredis';
+import { connectCluster } from '../../example/redis-client';
 import { RedisServer } from './redis-server';
 import { waitFor } from './wait';
 
@@ -32,34 +33,10 @@ export interface RedisClusterOptions {
   settleTimeoutMs?: number;
 }
 
-/** The startup nodes of a cluster as `REDIS_CLUSTER_NODES` spells them: `127.0.0.1:7000,127.0.0.1:7001`. */
-export function parseClusterNodes(list: string): { host: string; port: number }[] {
-  return list.split(',').map((entry) => {
-    const at = entry.lastIndexOf(':');
-    return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
-  });
-}
-
-/**
- * Cluster client options for a cluster that fails over under load: a
- * command whose master is gone is retried on the refreshed slot map rather
- * than failed at once, and reconnecting never gives up. The store's own
- * deadline (timeoutMs) still answers 503 to a caller who waits too long.
- */
-export const FAILOVER_OPTIONS: ClusterOptions = {
-  scaleReads: 'master',
-  retryDelayOnFailover: 200,
-  retryDelayOnClusterDown: 200,
-  retryDelayOnTryAgain: 100,
-  slotsRefreshTimeout: 1000,
-  clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
-  redisOptions: { connectTimeout: 1000 },
-};
-
-/** A new ioredis Cluster client on these startup nodes, with {@link FAILOVER_OPTIONS}. */
-export function connectCluster(nodes: { host: string; port: number }[], options: ClusterOptions = {}): Cluster {
-  const cluster = new Cluster(nodes, { ...FAILOVER_OPTIONS, ...options });
-  // A node dying is expected here; the commands it fails report on their own.
+/** A Cluster client with the example's failover options (example/redis-client.ts); a node dying is no error event here. */
+export function connectTestCluster(nodes: string, options: ClusterOptions = {}): Cluster {
+  const cluster = connectCluster(nodes, options);
+  // The commands a dead node fails report on their own.
   cluster.on('error', () => {});
   return cluster;
 }
@@ -140,9 +117,9 @@ export class RedisCluster {
     return this.live.map((s) => `${s.host}:${s.port}`).join(',');
   }
 
-  /** A connected-on-demand ioredis Cluster client of this cluster (see {@link connectCluster}). */
+  /** An ioredis Cluster client of this cluster (see {@link connectTestCluster}). */
   client(options: ClusterOptions = {}): Cluster {
-    return connectCluster(parseClusterNodes(this.nodeList), options);
+    return connectTestCluster(this.nodeList, options);
   }
 
   private anyLive(): RedisServer {

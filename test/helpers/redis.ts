@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import Redis, { type Cluster, type RedisOptions } from 'ioredis';
-import { connectCluster, parseClusterNodes } from './redis-cluster';
+import { connectTestCluster } from './redis-cluster';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -24,7 +24,7 @@ export type AnyRedis = Redis | Cluster;
  */
 export function connectRedis(options: RedisOptions = {}): AnyRedis {
   const nodes = process.env.REDIS_CLUSTER_NODES;
-  if (nodes) return connectCluster(parseClusterNodes(nodes), { redisOptions: options });
+  if (nodes) return connectTestCluster(nodes, { redisOptions: options });
   return new Redis(REDIS_URL, options);
 }
 
