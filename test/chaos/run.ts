@@ -13,7 +13,6 @@
  * Exits 1 when any invariant fails. Only loopback addresses; every fault goes
  * to the private redis-server, never the shared one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +22,8 @@ import { Redis } from 'ioredis';
 import { Op } from 'sequelize';
 import { createStockStore, stockKeys, type StockStore } from '../../lib';
 import { createDatabase, prepareDatabase, type Database } from '../../example/db';
-import { freePort, rawCommand, RedisServer } from '../helpers/redis-server';
+import { rawCommand, RedisServer } from '../helpers/redis-server';
+import { startWorker, stopWorker, type Worker } from '../helpers/shop-workers';
 
 const DATABASE_URL = process.env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/test';
 const WORKERS = 3;
@@ -36,7 +36,6 @@ const CLIENT_TIMEOUT_MS = 10_000;
 const GRACE_MS = 4_000;
 const INITIAL_STOCK = 4000;
 const SKUS_PER_PHASE = 2;
-const ROOT = join(__dirname, '..', '..');
 
 type Kind = 'del-keys' | 'flushall' | 'script-flush' | 'client-kill' | 'restart' | 'loader-fail' | 'kill-worker';
 const KINDS: Kind[] = ['del-keys', 'flushall', 'script-flush', 'client-kill', 'restart', 'loader-fail', 'kill-worker'];
@@ -88,58 +87,6 @@ interface Fault {
   kind: Kind;
   start: number;
   end: number;
-}
-
-// ---- workers -----------------------------------------------------------------
-
-interface Worker {
-  child: ChildProcess;
-  port: number;
-  log: string;
-}
-
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-async function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'worker.ts')], {
-    cwd: ROOT,
-    env: { ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  const worker: Worker = { child, port, log: '' };
-  const keep = (chunk: Buffer) => (worker.log = (worker.log + chunk.toString('utf8')).slice(-3000));
-  child.stderr?.on('data', keep);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker on port ${port} did not start within 30 s:\n${worker.log}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      keep(chunk);
-      if (worker.log.includes(`listening ${port}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker on port ${port} exited with ${code} at start:\n${worker.log}`));
-    });
-  });
-  return worker;
-}
-
-async function stopWorker(worker: Worker, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  const { child } = worker;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
 }
 
 // ---- the suite ---------------------------------------------------------------

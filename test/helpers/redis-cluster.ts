@@ -178,6 +178,13 @@ export class RedisCluster {
     return counts;
   }
 
+  /** The replica of `master` (the first, if it has more). */
+  async replicaOf(master: RedisServer): Promise<RedisServer> {
+    const port = /^slave0:.*port=(\d+)/m.exec(String(await this.command(master, 'INFO', 'replication')))?.[1];
+    if (port === undefined) throw new Error(`the node on port ${master.port} has no replica`);
+    return this.serverOn(Number(port));
+  }
+
   /** A node's cluster id (CLUSTER MYID). */
   async idOf(server: RedisServer): Promise<string> {
     return String(await this.command(server, 'CLUSTER', 'MYID'));

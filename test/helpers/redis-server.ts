@@ -13,7 +13,7 @@
  * before(async () => { server = await RedisServer.start(); });
  * after(async () => { await server.dispose(); });
  * // server.url, server.port, await server.stop(), await server.start(),
- * // await server.restart(), await server.kill()
+ * // await server.restart(), await server.kill(), server.pause(), server.resume()
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -188,6 +188,16 @@ export class RedisServer {
   /** Kills the server at once (SIGKILL), as a crash would. */
   async kill(): Promise<void> {
     await this.signal('SIGKILL', 5000);
+  }
+
+  /** Freezes the process (SIGSTOP): it holds its connections but reads and answers nothing until `resume()`. */
+  pause(): void {
+    if (this.running) this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused process run on (SIGCONT). */
+  resume(): void {
+    if (this.running) this.child?.kill('SIGCONT');
   }
 
   private async signal(signal: NodeJS.Signals, graceMs: number): Promise<void> {
