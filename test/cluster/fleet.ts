@@ -14,6 +14,7 @@ import { createDatabase, prepareDatabase, type Database } from '../../example/db
 import { readConfig } from '../../example/config';
 import { deleteWithPrefix } from '../helpers/redis';
 import type { RedisCluster } from '../helpers/redis-cluster';
+import type { RedisServer } from '../helpers/redis-server';
 import { startWorker, stopWorker, type Worker } from '../helpers/shop-workers';
 
 export const HOLD_SECONDS = 8;
@@ -33,6 +34,8 @@ export interface Fleet {
   url(i: number): string;
   /** A new product in the database (Redis loads it on the first order). */
   addProduct(stock: number, label: string): Promise<string>;
+  /** A new product whose slot a master that `wanted` accepts serves. */
+  addProductOn(wanted: (master: RedisServer) => boolean, stock: number, label: string): Promise<string>;
   /** The Redis key of a sku's figure (its slot is the sku's). */
   stockKey(sku: string): string;
   books(sku: string): Promise<Books>;
@@ -72,6 +75,12 @@ export async function openFleet(cluster: RedisCluster, count: number): Promise<F
       skus.push(sku);
       await db.Product.create({ sku, name: `fleet ${label}`, stock });
       return sku;
+    },
+    async addProductOn(wanted, stock, label) {
+      for (;;) {
+        const sku = await fleet.addProduct(stock, label);
+        if (wanted(await cluster.masterOfKey(fleet.stockKey(sku)))) return sku;
+      }
     },
     stockKey: (sku) => stockKeys(prefix, sku).stock,
     async books(sku) {
