@@ -72,6 +72,31 @@ describe('Redis Cluster: slots, scripts and resharding', function () {
     expect(await noscript(), 'NOSCRIPT replies the client recovered from').to.be.above(noscriptBefore);
   });
 
+  it('one hot item on each master, 500 concurrent buyers each: exactly min(N, S) reserved per item', async () => {
+    const cluster = sharedCluster();
+    const prefix = shared.prefix();
+    const store = createStockStore({ redis: shared.redis, prefix });
+    const STOCK = 200;
+    const BUYERS = 500;
+    // The first item served by each master.
+    const byMaster = new Map<RedisServer, string>();
+    for (let i = 0; byMaster.size < 3; i++) {
+      const master = await cluster.masterOfKey(stockKeys(prefix, `item-${i}`).stock);
+      if (!byMaster.has(master)) byMaster.set(master, `item-${i}`);
+    }
+    const items = [...byMaster.values()];
+    for (const item of items) await store.setStock(item, STOCK);
+
+    const results = await Promise.all(items.flatMap((item) => Array.from({ length: BUYERS }, () => store.reserve(item, 1))));
+
+    for (const [i, item] of items.entries()) {
+      const mine = results.slice(i * BUYERS, (i + 1) * BUYERS);
+      expect(mine.filter((r) => r.status === 'reserved'), item).to.have.length(STOCK);
+      expect(await store.getStock(item)).to.equal(0);
+      expect(await store.getHolds(item)).to.deep.include({ count: STOCK, units: STOCK });
+    }
+  });
+
   it("a hot item's slot moved to another master key by key in the middle of the sale: exactly min(N, S) reserved", async () => {
     const cluster = sharedCluster();
     const prefix = shared.prefix();
