@@ -76,6 +76,25 @@ export async function openShop(): Promise<Shop> {
   };
 }
 
+/**
+ * Mocha wiring for a suite on one private shop: opened before the suite,
+ * closed after it. Read `shop()` inside a test.
+ */
+export function useShop(): () => Shop {
+  let shop: Shop | undefined;
+  before(async () => {
+    shop = await openShop();
+  });
+  after(async () => {
+    await shop?.close();
+    shop = undefined;
+  });
+  return () => {
+    if (!shop) throw new Error('useShop: used outside a test');
+    return shop;
+  };
+}
+
 /** Creates a product through the API. */
 export async function addProduct(shop: Shop, stock: number, label?: string): Promise<string> {
   const sku = shop.sku(label);
