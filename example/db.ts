@@ -1,5 +1,5 @@
 import { DataTypes, Sequelize } from 'sequelize';
-import { defineModels, IDEMPOTENCY_INDEX, type OrderModel, type ProductModel } from './models';
+import { defineModels, HOLD_INDEX, IDEMPOTENCY_INDEX, type OrderModel, type ProductModel } from './models';
 import { seedProducts } from './seed';
 
 export interface Database {
@@ -23,19 +23,20 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
 }
 
 /**
- * Adds the orders' idempotency column to a table made before it existed.
- * Several processes may start at once: one adds it, the others find it.
+ * Adds a uniquely indexed column of the orders to a table made before it
+ * existed. Several processes may start at once: one adds it, the others
+ * find it.
  */
-async function addIdempotencyColumn(db: Database): Promise<void> {
+async function addUniqueColumn(db: Database, column: string, index: string): Promise<void> {
   const queries = db.sequelize.getQueryInterface();
-  if ('idempotencyKey' in (await queries.describeTable('orders'))) return;
+  if (column in (await queries.describeTable('orders'))) return;
   try {
-    await queries.addColumn('orders', 'idempotencyKey', { type: DataTypes.STRING(255), allowNull: true });
-    await queries.addIndex('orders', ['idempotencyKey'], { unique: true, name: IDEMPOTENCY_INDEX });
+    await queries.addColumn('orders', column, { type: DataTypes.STRING(255), allowNull: true });
+    await queries.addIndex('orders', [column], { unique: true, name: index });
   } catch (error) {
     const columns = await queries.describeTable('orders');
     const indexes = (await queries.showIndex('orders')) as { name: string }[];
-    if (!('idempotencyKey' in columns) || !indexes.some((index) => index.name === IDEMPOTENCY_INDEX)) throw error;
+    if (!(column in columns) || !indexes.some((found) => found.name === index)) throw error;
   }
 }
 
@@ -44,6 +45,7 @@ export async function prepareDatabase(db: Database): Promise<void> {
   await db.sequelize.authenticate();
   await db.Product.sync();
   await db.Order.sync();
-  await addIdempotencyColumn(db);
+  await addUniqueColumn(db, 'idempotencyKey', IDEMPOTENCY_INDEX);
+  await addUniqueColumn(db, 'holdId', HOLD_INDEX);
   await seedProducts(db.Product);
 }

@@ -27,11 +27,18 @@ export interface OrderRow extends Model<InferAttributes<OrderRow>, InferCreation
   status: OrderStatus;
   /** The request's Idempotency-Key: the database remembers it even when Redis has lost its record. */
   idempotencyKey: CreationOptional<string | null>;
+  /**
+   * The Redis hold the order's units were reserved under: the database's
+   * answer, after a crash, to whether that hold's order committed.
+   */
+  holdId: CreationOptional<string | null>;
   createdAt: CreationOptional<Date>;
 }
 
 /** The unique index that lets one order in per Idempotency-Key. */
 export const IDEMPOTENCY_INDEX = 'orders_idempotency_key';
+/** The unique index on orders' hold ids (a locking read on it waits for an order still committing). */
+export const HOLD_INDEX = 'orders_hold_id';
 
 export type ProductModel = ModelStatic<ProductRow>;
 export type OrderModel = ModelStatic<OrderRow>;
@@ -57,6 +64,7 @@ export function defineModels(sequelize: Sequelize): { Product: ProductModel; Ord
       qty: { type: DataTypes.INTEGER, allowNull: false },
       status: { type: DataTypes.STRING(16), allowNull: false },
       idempotencyKey: { type: DataTypes.STRING(255), allowNull: true, unique: IDEMPOTENCY_INDEX },
+      holdId: { type: DataTypes.STRING(255), allowNull: true, unique: HOLD_INDEX },
       createdAt: { type: DataTypes.DATE, allowNull: false },
     },
     { tableName: 'orders', timestamps: true, updatedAt: false, indexes: [{ fields: ['sku'] }] },

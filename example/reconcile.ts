@@ -2,14 +2,17 @@ import { createStockStore, type ReconcileReport, type StockStore } from '../lib'
 import { DEFAULT_PREFIX } from './app';
 import { config } from './config';
 import type { Database } from './db';
+import { resolveInDoubtOrders } from './in-doubt';
 import { openServices } from './services';
 
 /**
- * Compares every product's Redis figure with the database (Redis available
- * + units in open holds against database stock) and, with `fix`, resets the
- * figures that drifted.
+ * Settles in-doubt holds against the orders first (their units would
+ * otherwise count as held), then compares every product's Redis figure with
+ * the database (Redis available + units in open holds against database
+ * stock) and, with `fix`, resets the figures that drifted.
  */
 export async function reconcileAll(db: Database, store: StockStore, fix: boolean): Promise<ReconcileReport[]> {
+  await resolveInDoubtOrders(db, store);
   const products = await db.Product.findAll({ attributes: ['sku', 'stock'], order: [['sku', 'ASC']] });
   const reports: ReconcileReport[] = [];
   for (const { sku, stock } of products) reports.push(await store.reconcile(sku, stock, { fix }));
@@ -22,6 +25,7 @@ const COLUMNS: [title: string, cell: (r: ReconcileReport) => string][] = [
   ['redis', (r) => (r.redis === null ? 'not loaded' : String(r.redis))],
   ['open holds', (r) => String(r.openHolds)],
   ['held', (r) => String(r.held)],
+  ['in doubt', (r) => String(r.inDoubt)],
   ['drift', (r) => (r.drift === null ? '-' : r.drift > 0 ? `+${r.drift}` : String(r.drift))],
   ['fixed', (r) => (r.fixed ? 'yes' : '')],
 ];

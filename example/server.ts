@@ -2,7 +2,11 @@ import type { AddressInfo } from 'node:net';
 import type { StockEvent } from '../lib';
 import { createApp } from './app';
 import { config } from './config';
+import { sweepInDoubt } from './in-doubt';
 import { openServices } from './services';
+
+/** How often the in-doubt holds of a crashed worker's orders are settled against the database. */
+const IN_DOUBT_SWEEP_MS = 5000;
 
 /** The library's failures (Redis or the loader down: the 503s) belong in the log. */
 function logFailures(event: StockEvent): void {
@@ -12,7 +16,13 @@ function logFailures(event: StockEvent): void {
 /** Runs the example shop until SIGINT or SIGTERM. */
 async function main(): Promise<void> {
   const { db, redis, close } = await openServices(config);
-  const { app } = createApp({ db, redis, onEvent: logFailures });
+  const { app, store } = createApp({ db, redis, onEvent: logFailures });
+  const stopSweeping = sweepInDoubt(db, store, {
+    intervalMs: IN_DOUBT_SWEEP_MS,
+    onResolved: ({ key, committed, released }) =>
+      console.log(`in-doubt holds of ${key} settled: ${committed.length} committed, ${released.length} released`),
+    onError: (error) => console.error(`in-doubt sweep: ${(error as Error).message ?? error}`),
+  });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -26,6 +36,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: closing the server, Redis and the database pool`);
+    stopSweeping();
     // close() waits for requests in progress; idle keep-alive sockets are closed for it.
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await close();

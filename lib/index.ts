@@ -5,9 +5,11 @@ export { stockKeys, type StockKeys } from './store/keys';
 export { ConfigError, type ConfigErrorCode, type SoldOutError, type SoldOutDetails } from './errors';
 export { MAX_KEY_LENGTH } from './validation/input';
 export type {
+  CommitCheck,
   ExtendResult,
   HoldState,
   HoldsReport,
+  InDoubtResolution,
   ReconcileReport,
   RedisClient,
   RequestLedger,

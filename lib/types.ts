@@ -29,23 +29,25 @@ export interface ReserveOptions {
 }
 
 /**
- * A hold's state: `held` while open; then exactly one of `committed`,
- * `released` or `expired`; `unknown` for an id Redis never saw or has
- * forgotten (see `retentionSeconds`).
+ * A hold's state. Open, keeping its units: `held`; `prepared` (phase one of
+ * a commit, see {@link StockStore.prepare}); `in-doubt` (prepared, then its
+ * time came before its commit did: see {@link StockStore.resolveInDoubt}).
+ * Then exactly one of `committed`, `released` or `expired`; `unknown` for an
+ * id Redis never saw or has forgotten (see `retentionSeconds`).
  */
-export type HoldState = 'held' | 'committed' | 'released' | 'expired' | 'unknown';
+export type HoldState = 'held' | 'prepared' | 'in-doubt' | 'committed' | 'released' | 'expired' | 'unknown';
 
-/** The outcome of {@link StockStore.commit} and {@link StockStore.release}. */
+/** The outcome of {@link StockStore.prepare}, {@link StockStore.commit} and {@link StockStore.release}. */
 export interface SettleResult {
   /** The hold's state after the call. */
   state: HoldState;
-  /** True when this call settled it; false when it was settled (or expired) before. */
+  /** True when this call moved it; false when it was there (or settled, or expired) before. */
   changed: boolean;
 }
 
 /** The outcome of {@link StockStore.extend}. */
 export interface ExtendResult {
-  /** `held` when extended; otherwise the state that kept it from being extended. */
+  /** `held` or `prepared` when extended; otherwise the state that kept it from being extended. */
   state: HoldState;
   /** The new expiry (ms since the epoch, Redis's clock), or null when not extended. */
   expiresAt: number | null;
@@ -58,8 +60,23 @@ export interface HoldsReport {
   count: number;
   /** Units the open holds keep. */
   units: number;
-  holds: { holdId: string; qty: number; expiresAt: number }[];
+  /** Number of open holds in doubt (see {@link StockStore.resolveInDoubt}). */
+  inDoubt: number;
+  holds: { holdId: string; qty: number; expiresAt: number; state: HoldState }[];
 }
+
+/** The outcome of {@link StockStore.resolveInDoubt}: the hold ids it settled each way. */
+export interface InDoubtResolution {
+  key: string;
+  committed: string[];
+  released: string[];
+}
+
+/**
+ * Answers whether the order of a hold reached the database (say, a row
+ * carrying the hold id exists). Asked only about in-doubt holds.
+ */
+export type CommitCheck = (holdId: string) => boolean | Promise<boolean>;
 
 /** The outcome of {@link StockStore.reconcile}. */
 export interface ReconcileReport {
@@ -73,13 +90,18 @@ export interface ReconcileReport {
   /** Number of open holds. */
   openHolds: number;
   /**
+   * Open holds in doubt: their units count as held, though their orders
+   * may be in the database already. No fix is made while there are any.
+   */
+  inDoubt: number;
+  /**
    * redis + held - database: positive when Redis over-states (the database
    * guard turns the excess away), negative when it under-states (units that
    * could be sold are not). 0 when in step; null when not loaded or either
    * side is unlimited and they differ.
    */
   drift: number | null;
-  /** Whether the figure was reset to database - held. */
+  /** Whether the figure was reset to database - held (never while a hold is in doubt). */
   fixed: boolean;
 }
 
@@ -95,7 +117,7 @@ export type StockEvent =
   | { type: 'error'; operation: StockOperation; key?: string; error: Error };
 
 /** The step an `error` event comes from. */
-export type StockOperation = 'reserve' | 'commit' | 'release' | 'extend' | 'load' | 'lock' | 'idempotency';
+export type StockOperation = 'reserve' | 'prepare' | 'commit' | 'release' | 'extend' | 'load' | 'lock' | 'idempotency';
 
 /** Receives every {@link StockEvent}. Its own errors are caught and ignored. */
 export type StockEventHandler = (event: StockEvent) => void;
@@ -118,6 +140,17 @@ export interface StockStore {
    * the same id, which makes a retried reservation idempotent).
    */
   holdId(key: string, seed?: string): string;
+  /**
+   * Phase one of a commit, for an order that commits to a database: call it
+   * inside the order's transaction just before the commit, with the hold id
+   * stored in the order. From then on the hold's expiry no longer gives its
+   * units back: should the process die before {@link commit}, the hold turns
+   * `in-doubt` when due, and {@link resolveInDoubt} settles it by asking the
+   * database. Answers `prepared` when the hold is (now) prepared; any other
+   * state means the units are no longer held, and the order must not commit.
+   * Idempotent.
+   */
+  prepare(holdId: string): Promise<SettleResult>;
   /** Makes a hold's units permanent (the order is in the database). Idempotent. */
   commit(holdId: string): Promise<SettleResult>;
   /** Gives a hold's units back now. Idempotent; a no-op after commit or expiry. */
@@ -126,6 +159,13 @@ export interface StockStore {
   extend(holdId: string, seconds: number): Promise<ExtendResult>;
   /** An item's open holds and the units they keep. */
   getHolds(key: string): Promise<HoldsReport>;
+  /**
+   * Settles an item's in-doubt holds: commits those whose order
+   * `wasCommitted` finds in the database, releases the others. Run it
+   * periodically and before {@link reconcile}. A rejection of `wasCommitted`
+   * leaves that hold in doubt and rejects.
+   */
+  resolveInDoubt(key: string, wasCommitted: CommitCheck): Promise<InDoubtResolution>;
   /**
    * Compares Redis (available + units in open holds) with the database's
    * figure; with `fix`, resets the Redis figure to database - held under the
@@ -220,6 +260,14 @@ export interface Reservation {
   readonly expiresAt: number;
   /** As this process last saw it. */
   readonly state: HoldState;
+  /**
+   * Phase one of a commit (see {@link StockStore.prepare}): call it inside
+   * the order's database transaction, just before it commits, with
+   * {@link holdId} stored in the order. Rejects, so that the transaction
+   * rolls back, when the units are no longer held (409) or Redis cannot
+   * answer (503).
+   */
+  prepare(): Promise<SettleResult>;
   /** Keeps the units whatever happens after. Idempotent. */
   commit(): Promise<SettleResult>;
   /**

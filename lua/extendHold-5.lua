@@ -1,7 +1,8 @@
 --[[
   Extends an open hold so that it lasts at least ARGV[2] ms from now (a
   payment that takes longer than planned keeps its units). A hold that has
-  expired, or was committed or released, is left as it is.
+  expired, was committed or released, or is in doubt (only the database
+  can settle it) is left as it is.
 
   Input:
     KEYS[1..5] figure, epoch, open, holds, settled (see includes/holds)
@@ -10,8 +11,9 @@
     ARGV[3] how long a settled hold's record is kept, ms
 
   Output: { state, expiresAt, expired }
-    state 'held' with the new expiry (ms), or the hold's settled state
-    ('committed', 'released', 'expired', 'unknown') with 0;
+    state 'held' or 'prepared' with the new expiry (ms), or the state that
+    kept it from being extended ('in-doubt', 'committed', 'released',
+    'expired', 'unknown') with 0;
     expired: how many of the item's holds this call expired (for metrics)
 ]]
 --- @include "includes/clock"
@@ -23,9 +25,12 @@ local hold, settled = openHoldOr(KEYS, ARGV[1], expired)
 if not hold then
   return settled
 end
+if hold.s == 'in-doubt' then
+  return { hold.s, 0, expired }
+end
 local expiresAt = math.max(hold.x, now + tonumber(ARGV[2]))
 hold.x = expiresAt
 writeHold(KEYS, ARGV[1], hold)
 redis.call('ZADD', KEYS[3], expiresAt, ARGV[1])
 keepFigureFor(KEYS, expiresAt - now)
-return { 'held', expiresAt, expired }
+return { hold.s, expiresAt, expired }

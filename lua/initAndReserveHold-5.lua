@@ -1,9 +1,7 @@
 --[[
   Writes the figure loaded from the database, only if no figure is there
-  (SET NX: a figure already written, and maybe already deducted from, is
-  never overwritten), starts a new epoch with it, then reserves under a hold
-  against whatever figure now stands. Correctness rests on the NX here, not
-  on the initialisation lock.
+  (see includes/writeFigure), starts a new epoch with it, then reserves
+  under a hold against whatever figure now stands.
 
   Input:
     KEYS[1..5] figure, epoch, open, holds, settled (see includes/holds)
@@ -22,19 +20,9 @@
 --- @include "includes/reserveUnits"
 --- @include "includes/holds"
 --- @include "includes/reserveHold"
+--- @include "includes/writeFigure"
 
-local written
-if tonumber(ARGV[2]) > 0 then
-  written = redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
-  if written then
-    redis.call('SET', KEYS[2], ARGV[7], 'EX', ARGV[2])
-  end
-else
-  written = redis.call('SET', KEYS[1], ARGV[1], 'NX')
-  if written then
-    redis.call('SET', KEYS[2], ARGV[7])
-  end
-end
+local written = writeFigure(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[7], true)
 
 local reply = reserveHold(KEYS, ARGV[4], tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6]))
 reply[5] = written and 1 or 0

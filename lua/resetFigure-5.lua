@@ -3,7 +3,8 @@
   database stock less the units in open holds, and adopts every open hold
   into the current epoch (they are all accounted for in the new figure, so
   each one's release gives its units back). Leaves an absent figure absent:
-  the next load is the truth.
+  the next load is the truth. Leaves the figure alone while a hold is in
+  doubt: whether its units are in the database's figure is not known yet.
 
   Input:
     KEYS[1..5] figure, epoch, open, holds, settled (see includes/holds)
@@ -11,7 +12,8 @@
     ARGV[2] how long a settled hold's record is kept, ms
 
   Output: { before, after, expired }
-    before, after  the figures, false when absent
+    before, after  the figures, false when absent; after is false when
+                   nothing was written (absent, or a hold in doubt)
     expired        how many holds this call expired (for metrics)
 ]]
 --- @include "includes/clock"
@@ -19,8 +21,8 @@
 
 local expired = reapHolds(KEYS, nowMs(), tonumber(ARGV[2]))
 local before = redis.call('GET', KEYS[1])
-if not before then
-  return { false, false, expired }
+if not before or redis.call('ZCOUNT', KEYS[3], '-inf', '(0') > 0 then
+  return { before and tonumber(before), false, expired }
 end
 local database = tonumber(ARGV[1])
 local after = database

@@ -112,7 +112,7 @@ describe('core: concurrency', function () {
         expect(log.count('committed')).to.equal(100);
         expect(log.count('released')).to.equal(0);
         expect(new Set(log.of('committed').map((e) => e.holdId)).size).to.equal(100);
-        expect(await store.getHolds('sku-http')).to.deep.equal({ key: 'sku-http', count: 0, units: 0, holds: [] });
+        expect(await store.getHolds('sku-http')).to.deep.equal({ key: 'sku-http', count: 0, units: 0, inDoubt: 0, holds: [] });
         expect(await store.getStock('sku-http')).to.equal(0);
         expect(min).to.be.at.least(0);
       } finally {

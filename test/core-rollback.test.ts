@@ -79,7 +79,7 @@ async function expectReleasedOnce(s: Shop): Promise<void> {
   expect(s.log.of('released')).to.deep.equal([{ type: 'released', key: 'item', holdId }]);
   expect(s.log.count('committed')).to.equal(0);
   expect(await s.store.getStock('item')).to.equal(STOCK);
-  expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, holds: [] });
+  expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, inDoubt: 0, holds: [] });
   expect(s.reservation().state).to.equal('released');
   expect(await s.store.release(holdId)).to.deep.equal({ state: 'released', changed: false });
 }
@@ -93,7 +93,7 @@ async function expectKept(s: Shop): Promise<void> {
   expect(s.log.count('released')).to.equal(0);
   expect(s.log.of('committed')).to.deep.equal([{ type: 'committed', key: 'item', holdId }]);
   expect(await s.store.getStock('item')).to.equal(STOCK - QTY);
-  expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, holds: [] });
+  expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, inDoubt: 0, holds: [] });
   expect(s.reservation().state).to.equal('committed');
   expect(await s.store.commit(holdId)).to.deep.equal({ state: 'committed', changed: false });
 }
@@ -281,7 +281,7 @@ describe('core: rollback, exactly once', () => {
       expect(s.log.count('committed')).to.equal(0);
       expect(s.reservation().state).to.equal('released');
       expect(await s.store.getStock('item')).to.equal(-1);
-      expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, holds: [] });
+      expect(await s.store.getHolds('item')).to.deep.equal({ key: 'item', count: 0, units: 0, inDoubt: 0, holds: [] });
       expect(s.log.of('reserved')).to.deep.equal([{ type: 'reserved', key: 'item', qty: QTY, remaining: -1, holdId }]);
     });
   });
@@ -311,7 +311,7 @@ describe('core: rollback, exactly once', () => {
     expectHoldId(holdId, 'item');
     expectExpiry(expiresAt, 120);
     expect(res.body).to.deep.equal({ holdId, expiresAt });
-    expect(during).to.deep.equal({ key: 'item', count: 1, units: QTY, holds: [{ holdId, qty: QTY, expiresAt }] });
+    expect(during).to.deep.equal({ key: 'item', count: 1, units: QTY, inDoubt: 0, holds: [{ holdId, qty: QTY, expiresAt, state: 'held' }] });
     await expectKept(s);
   });
 });

@@ -203,7 +203,7 @@ describe('core: input validation', () => {
         expect(error, String(seconds)).to.include({ status: 400, code: 'ERR_RESERVE_STOCK_INPUT' });
       }
       const [open] = (await shop.store.getHolds('item')).holds;
-      expect(open).to.deep.equal({ holdId: held.holdId, qty: 1, expiresAt: held.expiresAt });
+      expect(open).to.deep.equal({ holdId: held.holdId, qty: 1, expiresAt: held.expiresAt, state: 'held' });
     });
 
     it("reserve refuses another item's hold id, and a bad holdSeconds, with a 400", async () => {

@@ -66,7 +66,8 @@ describe('holds: expiry', function () {
       key: 'sku',
       count: 1,
       units: 3,
-      holds: [{ holdId: held.holdId, qty: 3, expiresAt: held.expiresAt }],
+      inDoubt: 0,
+      holds: [{ holdId: held.holdId, qty: 3, expiresAt: held.expiresAt, state: 'held' }],
     });
 
     // Before its time it keeps its units.
@@ -80,7 +81,7 @@ describe('holds: expiry', function () {
     expect(new Set(seen)).to.deep.equal(new Set([10]));
     expect(expiredCount(...logs)).to.equal(1);
     expect(logs.flatMap((log) => log.of('expired'))).to.deep.equal([{ type: 'expired', key: 'sku', holds: 1 }]);
-    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, holds: [] });
+    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, inDoubt: 0, holds: [] });
 
     // Expired: it cannot be committed, released or extended, and nothing moves.
     expect(await store.commit(held.holdId)).to.deep.equal({ state: 'expired', changed: false });

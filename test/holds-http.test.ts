@@ -124,7 +124,7 @@ describe('holds over HTTP: autoCommit', function () {
     await sleep(SETTLE_MS);
     expect(shop.reservation().state).to.equal('held');
     expect(shop.log.count('committed') + shop.log.count('released')).to.equal(0);
-    expect(await shop.store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 1, units: 2, holds: [{ holdId, qty: 2, expiresAt }] });
+    expect(await shop.store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 1, units: 2, inDoubt: 0, holds: [{ holdId, qty: 2, expiresAt, state: 'held' }] });
     expect(await shop.store.getStock('sku')).to.equal(8);
   });
 
@@ -245,7 +245,7 @@ describe('holds over HTTP: req.reservation.extend()', function () {
     expectExpiry(expiresAt, 1, 3000);
     expect(res.body.extended.state).to.equal('held');
     expectExpiry(res.body.extended.expiresAt, 120, 5000);
-    expect(res.body.open).to.deep.equal({ key: 'sku', count: 1, units: 2, holds: [{ holdId, qty: 2, expiresAt: res.body.extended.expiresAt }] });
+    expect(res.body.open).to.deep.equal({ key: 'sku', count: 1, units: 2, inDoubt: 0, holds: [{ holdId, qty: 2, expiresAt: res.body.extended.expiresAt, state: 'held' }] });
     expect(res.body.stock).to.equal(8);
     expect(res.body.state).to.equal('held');
     await waitFor(() => shop.log.count('committed') === 1, 'the commit');

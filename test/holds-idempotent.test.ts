@@ -47,7 +47,8 @@ describe('holds: a reservation is idempotent per hold id', () => {
       key: 'sku',
       count: 1,
       units: 3,
-      holds: [{ holdId, qty: 3, expiresAt: first.status === 'reserved' ? first.expiresAt : 0 }],
+      inDoubt: 0,
+      holds: [{ holdId, qty: 3, expiresAt: first.status === 'reserved' ? first.expiresAt : 0, state: 'held' }],
     });
     // A replayed answer reserved nothing: one `reserved` event in all, so
     // counters fed by events count each hold once.

@@ -11,12 +11,17 @@
  *   hold of 0 units;
  * - commit, release and expiry: exactly one wins; release and expiry give
  *   the units back only to the figure the hold was taken from (same epoch,
- *   figure present, not unlimited); extend only extends an open hold;
+ *   figure present, not unlimited); extend only extends a held or prepared
+ *   hold;
+ * - prepare: only a held hold becomes prepared; a prepared hold whose
+ *   deadline passes keeps its units and turns in-doubt; commit and release
+ *   settle prepared and in-doubt holds; resolveInDoubt commits the in-doubt
+ *   holds the check finds committed and releases the others;
  * - setStock and a reload (reserve with a loader after the figure vanished)
  *   start a new epoch; key loss deletes the figure (or the whole item, holds
  *   included); addStock adds to a present figure only; reconcile reports
- *   drift and, with fix, resets the figure to database - held and adopts the
- *   open holds into the current epoch.
+ *   drift and, with fix (never while a hold is in doubt), resets the figure
+ *   to database - held and adopts the open holds into the current epoch.
  *
  * Concurrency: a Batch command starts 2-4 calls at once in an order chosen
  * by `fc.scheduler` (which also schedules the loaders' answers) and accepts
@@ -77,8 +82,9 @@ type Ref = { open: boolean; pick: number } | null;
 type Op =
   | { kind: 'reserve'; item: number; qty: number; short: boolean; reuse: number | null; load: number | null; implicitId: boolean }
   | { kind: 'dup'; of: number }
-  | { kind: 'commit' | 'release'; ref: Ref }
+  | { kind: 'prepare' | 'commit' | 'release'; ref: Ref }
   | { kind: 'extend'; ref: Ref; seconds: number }
+  | { kind: 'resolve'; item: number; salt: number }
   | { kind: 'addStock' | 'setStock'; item: number; qty: number }
   | { kind: 'lose'; item: number; what: 'figure' | 'all' }
   | { kind: 'reconcile'; item: number; fix: boolean; db: number | null };
@@ -86,8 +92,9 @@ type Op =
 /** An operation with its ids and figures filled in. */
 type Call =
   | { kind: 'reserve'; key: string; qty: number; holdId: string | undefined; holdSeconds: number | undefined; load: number | null }
-  | { kind: 'commit' | 'release'; holdId: string }
+  | { kind: 'prepare' | 'commit' | 'release'; holdId: string }
   | { kind: 'extend'; holdId: string; seconds: number }
+  | { kind: 'resolve'; key: string; salt: number }
   | { kind: 'addStock' | 'setStock'; key: string; qty: number }
   | { kind: 'lose'; key: string; what: 'figure' | 'all' }
   | { kind: 'reconcile'; key: string; fix: boolean; db: number };
@@ -142,6 +149,7 @@ interface Observed {
   stock: number | null;
   count: number;
   units: number;
+  inDoubt: number;
   holds: HoldsReport['holds'];
 }
 
@@ -181,20 +189,33 @@ function giveBack(st: ModelState, hold: ModelHold, why: 'release' | 'expiry'): v
   }
 }
 
-/** Expires, in deadline order, every open hold whose deadline is at or before `now`. */
+/** Expires (a prepared one: turns in doubt), in deadline order, every timed hold whose deadline is at or before `now`. */
 function expireDue(st: ModelState, now: number): void {
-  const due = Object.values(st.holds)
-    .filter((h) => h.state === 'held' && h.x <= now)
+  const due = timedHolds(st)
+    .map(([, h]) => h)
+    .filter((h) => h.x <= now)
     .sort((a, b) => a.x - b.x);
   for (const hold of due) {
+    if (hold.state === 'prepared') {
+      hold.state = 'in-doubt';
+      bump(st, 'prepared hold due: in doubt');
+      continue;
+    }
     giveBack(st, hold, 'expiry');
     hold.state = 'expired';
     bump(st, 'expired');
   }
 }
 
+const OPEN: ReadonlySet<HoldState> = new Set(['held', 'prepared', 'in-doubt']);
+
 function openHolds(st: ModelState, key?: string): [string, ModelHold][] {
-  return Object.entries(st.holds).filter(([, h]) => h.state === 'held' && (key === undefined || h.key === key));
+  return Object.entries(st.holds).filter(([, h]) => OPEN.has(h.state) && (key === undefined || h.key === key));
+}
+
+/** Open holds with a deadline still ahead of them (an in-doubt hold has none). */
+function timedHolds(st: ModelState): [string, ModelHold][] {
+  return openHolds(st).filter(([, h]) => h.state !== 'in-doubt');
 }
 
 function observeModel(st: ModelState, key: string): Observed {
@@ -203,8 +224,14 @@ function observeModel(st: ModelState, key: string): Observed {
     stock: item(st, key).figure,
     count: open.length,
     units: open.reduce((sum, [, h]) => sum + h.qty, 0),
-    holds: open.map(([holdId, h]) => ({ holdId, qty: h.qty, expiresAt: h.x })).sort(byId),
+    inDoubt: open.filter(([, h]) => h.state === 'in-doubt').length,
+    holds: open.map(([holdId, h]) => ({ holdId, qty: h.qty, expiresAt: h.x, state: h.state })).sort(byId),
   };
+}
+
+/** The resolve step's stand-in for "is this hold's order in the database?". */
+function wasCommitted(holdId: string, salt: number): boolean {
+  return (holdId.charCodeAt(0) + salt) % 2 === 0;
 }
 
 function byId(a: { holdId: string }, b: { holdId: string }): number {
@@ -279,30 +306,52 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
       st.holds[id] = { key: call.key, state: 'held', qty: answer.status === 'unlimited' ? 0 : call.qty, epoch: it.epoch, x, answer };
       return { ok: { ...answer, holdId: id, expiresAt: x }, loaded };
     }
+    case 'prepare': {
+      const hold = st.holds[call.holdId];
+      if (!hold) return { ok: { state: 'unknown', changed: false } };
+      if (hold.state !== 'held') {
+        bump(st, `prepare of a ${hold.state} hold`);
+        return { ok: { state: hold.state, changed: false } };
+      }
+      hold.state = 'prepared';
+      bump(st, 'prepare');
+      return { ok: { state: 'prepared', changed: true } };
+    }
     case 'commit':
     case 'release': {
       const hold = st.holds[call.holdId];
       if (!hold) return { ok: { state: 'unknown', changed: false } };
-      if (hold.state !== 'held') {
+      if (!OPEN.has(hold.state)) {
         bump(st, `${call.kind} of a ${hold.state} hold`);
         return { ok: { state: hold.state, changed: false } };
       }
-      if (call.kind === 'release') giveBack(st, hold, 'release');
-      hold.state = call.kind === 'commit' ? 'committed' : 'released';
-      bump(st, call.kind);
+      bump(st, hold.state === 'held' ? call.kind : `${call.kind} of a ${hold.state} hold`);
+      settleModelHold(st, hold, call.kind);
       return { ok: { state: hold.state, changed: true } };
+    }
+    case 'resolve': {
+      const committed: string[] = [];
+      const released: string[] = [];
+      for (const [id, hold] of openHolds(st, call.key)) {
+        if (hold.state !== 'in-doubt') continue;
+        const commit = wasCommitted(id, call.salt);
+        settleModelHold(st, hold, commit ? 'commit' : 'release');
+        (commit ? committed : released).push(id);
+        bump(st, `resolve: ${commit ? 'commit' : 'release'}`);
+      }
+      return { ok: { key: call.key, committed: committed.sort(), released: released.sort() } };
     }
     case 'extend': {
       const hold = st.holds[call.holdId];
       if (!hold) return { ok: { state: 'unknown', expiresAt: null } };
-      if (hold.state !== 'held') {
+      if (hold.state !== 'held' && hold.state !== 'prepared') {
         bump(st, `extend of a ${hold.state} hold`);
         return { ok: { state: hold.state, expiresAt: null } };
       }
       const ms = call.seconds * 1000;
       hold.x = within(okValue(actual)?.expiresAt, Math.max(hold.x, w.t0 + ms), Math.max(hold.x, w.t1 + ms));
       bump(st, 'extend');
-      return { ok: { state: 'held', expiresAt: hold.x } };
+      return { ok: { state: hold.state, expiresAt: hold.x } };
     }
     case 'addStock': {
       const it = item(st, call.key);
@@ -336,19 +385,26 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
       if (redis === null) drift = null;
       else if (redis === -1 || call.db === -1) drift = redis === call.db ? 0 : null;
       else drift = redis + held - call.db;
-      const fixed = call.fix && drift !== 0 && redis !== null;
+      const inDoubt = open.filter(([, h]) => h.state === 'in-doubt').length;
+      if (call.fix && inDoubt > 0) bump(st, 'reconcile fix refused: in doubt');
+      const fixed = call.fix && drift !== 0 && redis !== null && inDoubt === 0;
       if (fixed) {
         it.figure = call.db === -1 ? -1 : Math.max(call.db - held, 0);
         for (const [, h] of open) h.epoch = it.epoch;
         bump(st, 'reconcile fix');
       }
-      return { ok: { key: call.key, database: call.db, redis, held, openHolds: open.length, drift, fixed } };
+      return { ok: { key: call.key, database: call.db, redis, held, openHolds: open.length, inDoubt, drift, fixed } };
     }
   }
 }
 
 // ---------------------------------------------------------------------------
 // Resolving and performing calls.
+
+function settleModelHold(st: ModelState, hold: ModelHold, action: 'commit' | 'release'): void {
+  if (action === 'release') giveBack(st, hold, 'release');
+  hold.state = action === 'commit' ? 'committed' : 'released';
+}
 
 function resolveRef(st: ModelState, ref: Ref, store: StockStore): string {
   if (ref === null) return store.holdId(ITEMS[0]);
@@ -381,9 +437,13 @@ function resolve(st: ModelState, ops: readonly Op[], store: StockStore, batch: b
         else calls.push({ kind: 'reserve', key: ITEMS[0], qty: 1, holdId: store.holdId(ITEMS[0]), holdSeconds: undefined, load: null });
         break;
       }
+      case 'prepare':
       case 'commit':
       case 'release':
         calls.push({ kind: op.kind, holdId: resolveRef(st, op.ref, store) });
+        break;
+      case 'resolve':
+        calls.push({ kind: 'resolve', key: keyOf(op.item), salt: op.salt });
         break;
       case 'extend':
         calls.push({ kind: 'extend', holdId: resolveRef(st, op.ref, store), seconds: op.seconds });
@@ -421,6 +481,12 @@ async function perform(r: Real, call: Call, loaderFor: (db: number) => StockLoad
         const result = await r.store.reserve(call.key, call.qty, loader, { holdId: call.holdId, holdSeconds: call.holdSeconds });
         return { ok: result, loaded };
       }
+      case 'prepare':
+        return { ok: await r.store.prepare(call.holdId) };
+      case 'resolve': {
+        const { key, committed, released } = await r.store.resolveInDoubt(call.key, (id) => wasCommitted(id, call.salt));
+        return { ok: { key, committed: committed.sort(), released: released.sort() } };
+      }
       case 'commit':
         return { ok: await r.store.commit(call.holdId) };
       case 'release':
@@ -454,7 +520,7 @@ async function redisTime(redis: AnyRedis): Promise<number> {
 async function observeReal(r: Real, key: string): Promise<Observed> {
   const stock = await r.store.getStock(key);
   const report = await r.store.getHolds(key);
-  return { stock, count: report.count, units: report.units, holds: [...report.holds].sort(byId) };
+  return { stock, count: report.count, units: report.units, inDoubt: report.inDoubt, holds: [...report.holds].sort(byId) };
 }
 
 /**
@@ -466,7 +532,7 @@ async function settleClock(m: Model, r: Real): Promise<number> {
   for (;;) {
     const now = await redisTime(r.redis);
     expireDue(m.state, now);
-    const next = Math.min(...openHolds(m.state).map(([, h]) => h.x));
+    const next = Math.min(...timedHolds(m.state).map(([, h]) => h.x));
     if (next > now + GUARD_MS) return now;
     bump(m.state, 'guard wait');
     await sleep(next - now + MARGIN_MS);
@@ -492,9 +558,12 @@ function describeCall(call: Call): string {
   switch (call.kind) {
     case 'reserve':
       return `${call.load === null ? 'reserve' : `reload(db=${call.load})`} ${call.key} x${call.qty} id=${shortId(call.holdId)}${call.holdSeconds ? ` holdSeconds=${call.holdSeconds}` : ''}`;
+    case 'prepare':
     case 'commit':
     case 'release':
       return `${call.kind} ${shortId(call.holdId)}`;
+    case 'resolve':
+      return `resolveInDoubt ${call.key} salt=${call.salt}`;
     case 'extend':
       return `extend ${shortId(call.holdId)} ${call.seconds}s`;
     case 'addStock':
@@ -541,7 +610,7 @@ async function step(m: Model, r: Real, ops: readonly Op[], s: fc.Scheduler | und
   // the run. The deadlines: the open holds', and those of holds this step
   // opened or extended (a replayed answer's older expiry is no deadline).
   const deadlines = [
-    ...openHolds(m.state).map(([, h]) => h.x),
+    ...timedHolds(m.state).map(([, h]) => h.x),
     ...actual
       .map((a) => okValue(a)?.expiresAt)
       .filter((x): x is number => typeof x === 'number' && x >= t0 + SHORT_SECONDS * 1000),
@@ -644,7 +713,7 @@ class WaitCommand implements fc.AsyncCommand<Model, Real> {
 
   async run(m: Model, r: Real): Promise<void> {
     const now = await redisTime(r.redis);
-    const short = openHolds(m.state)
+    const short = timedHolds(m.state)
       .map(([, h]) => h.x)
       .filter((x) => x <= now + 5_000);
     if (short.length === 0) return;
@@ -677,7 +746,8 @@ const reserveArb = (load: fc.Arbitrary<number | null>): fc.Arbitrary<Op> =>
     load,
     implicitId: fc.boolean(),
   });
-const settleArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constantFrom('commit' as const, 'release' as const), ref: refArb });
+const settleArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constantFrom('prepare' as const, 'commit' as const, 'release' as const), ref: refArb });
+const resolveArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('resolve' as const), item: itemArb, salt: fc.nat({ max: 1 }) });
 const extendArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('extend' as const), ref: refArb, seconds: fc.constantFrom(1, 60) });
 const addStockArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('addStock' as const), item: itemArb, qty: fc.integer({ min: 1, max: 5 }) });
 const setStockArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('setStock' as const), item: itemArb, qty: figureArb });
@@ -694,7 +764,7 @@ const reconcileArb: fc.Arbitrary<Op> = fc.record({
 });
 const dupArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('dup' as const), of: fc.nat() });
 
-/** What a batch runs at once: reconcile stays out (its report and its fix are two steps, not one). */
+/** What a batch runs at once: reconcile and resolveInDoubt stay out (each is several steps, not one). */
 const batchOpArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: reserveArb(fc.constant(null)) },
   { weight: 2, arbitrary: reserveArb(figureArb) },
@@ -717,6 +787,7 @@ const commandArb: fc.Arbitrary<fc.AsyncCommand<Model, Real>> = fc.oneof(
   { weight: 2, arbitrary: step1(setStockArb) },
   { weight: 2, arbitrary: step1(loseArb) },
   { weight: 1, arbitrary: step1(reconcileArb) },
+  { weight: 2, arbitrary: step1(resolveArb) },
   {
     weight: 3,
     arbitrary: fc

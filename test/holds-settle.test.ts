@@ -107,7 +107,7 @@ describe('holds: commit, release and expiry race; exactly one wins', function ()
     // Let any hold an extend kept open expire, then read (which reaps it).
     const lastExtended = Math.max(0, ...results.map((r) => ('expiresAt' in r && r.expiresAt) || 0));
     await sleepPast(lastExtended);
-    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, holds: [] });
+    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, inDoubt: 0, holds: [] });
 
     let committedUnits = 0;
     let expired = 0;
@@ -173,7 +173,7 @@ describe('holds: extend', function () {
     expect(extended.state).to.equal('held');
     expectExpiry(extended.expiresAt, 3, 2000);
     expect(extended.expiresAt).to.be.above(h.expiresAt);
-    expect((await store.getHolds('sku')).holds).to.deep.equal([{ holdId: h.holdId, qty: 4, expiresAt: extended.expiresAt }]);
+    expect((await store.getHolds('sku')).holds).to.deep.equal([{ holdId: h.holdId, qty: 4, expiresAt: extended.expiresAt, state: 'held' }]);
     // A shorter extension leaves the later expiry as it is.
     expect(await store.extend(h.holdId, 1)).to.deep.equal({ state: 'held', expiresAt: extended.expiresAt });
 
@@ -225,7 +225,7 @@ describe('holds: extend', function () {
       expect(await store.extend(h.holdId, 600)).to.deep.equal({ state: end, expiresAt: null });
       expect(await store.extend(h.holdId, 1)).to.deep.equal({ state: end, expiresAt: null });
       expect(await store.getStock('sku')).to.equal(figureBefore);
-      expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, holds: [] });
+      expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, inDoubt: 0, holds: [] });
       expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal(keysBefore);
       expect(await shared.redis.hgetall(stockKeys(prefix, 'sku').holds[3])).to.deep.equal(recordBefore);
       expect(logs[0]?.events.length).to.equal(eventsBefore);
@@ -240,7 +240,7 @@ describe('holds: extend', function () {
 describe('holds: getHolds', () => {
   it('an item with no holds (or no figure): nothing open, and nothing written', async () => {
     const { prefix, store } = stores(1);
-    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, holds: [] });
+    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, inDoubt: 0, holds: [] });
     expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal([]);
   });
 
@@ -251,16 +251,17 @@ describe('holds: getHolds', () => {
     const b = held(await store.reserve('sku', 5, undefined, { holdSeconds: 100 }));
     const c = held(await store.reserve('sku', 1, undefined, { holdSeconds: 200 }));
     expect(await store.reserve('sku', 13)).to.deep.equal({ status: 'insufficient', available: 12 });
-    const entry = (h: Held, qty: number) => ({ holdId: h.holdId, qty, expiresAt: h.expiresAt });
+    const entry = (h: Held, qty: number) => ({ holdId: h.holdId, qty, expiresAt: h.expiresAt, state: 'held' });
     expect(await store.getHolds('sku')).to.deep.equal({
       key: 'sku',
       count: 3,
       units: 8,
+      inDoubt: 0,
       holds: [entry(b, 5), entry(c, 1), entry(a, 2)],
     });
     await store.commit(b.holdId);
     await store.release(c.holdId);
-    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 1, units: 2, holds: [entry(a, 2)] });
+    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 1, units: 2, inDoubt: 0, holds: [entry(a, 2)] });
     expect(await store.getStock('sku')).to.equal(13);
   });
 
@@ -274,7 +275,8 @@ describe('holds: getHolds', () => {
       key: 'free',
       count: 1,
       units: 0,
-      holds: [{ holdId: r.holdId, qty: 0, expiresAt: r.expiresAt }],
+      inDoubt: 0,
+      holds: [{ holdId: r.holdId, qty: 0, expiresAt: r.expiresAt, state: 'held' }],
     });
   });
 
@@ -283,7 +285,7 @@ describe('holds: getHolds', () => {
     for (const name of ['{a}:b%', 'ünï cødé', 'a.b.c', '-_=']) {
       await store.setStock(name, 3);
       const h = held(await store.reserve(name, 1));
-      expect((await store.getHolds(name)).holds, name).to.deep.equal([{ holdId: h.holdId, qty: 1, expiresAt: h.expiresAt }]);
+      expect((await store.getHolds(name)).holds, name).to.deep.equal([{ holdId: h.holdId, qty: 1, expiresAt: h.expiresAt, state: 'held' }]);
       expect(await store.release(h.holdId), name).to.deep.equal({ state: 'released', changed: true });
       expect(await store.getStock(name), name).to.equal(3);
     }
@@ -294,7 +296,7 @@ describe('holds: getHolds', () => {
     await store.setStock('sku', 5);
     const h = held(await store.reserve('sku', 2, undefined, { holdSeconds: 1 }));
     await sleepPast(h.expiresAt);
-    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, holds: [] });
+    expect(await store.getHolds('sku')).to.deep.equal({ key: 'sku', count: 0, units: 0, inDoubt: 0, holds: [] });
     expect(events('expired')).to.deep.equal([{ type: 'expired', key: 'sku', holds: 1 }]);
     expect(await store.getStock('sku')).to.equal(5);
   });

@@ -44,6 +44,7 @@ describe('reconcile', () => {
       redis: 5,
       held: 5,
       openHolds: 2,
+      inDoubt: 0,
       drift: 0,
       fixed: false,
     });
@@ -66,6 +67,7 @@ describe('reconcile', () => {
       redis: 5,
       held: 5,
       openHolds: 2,
+      inDoubt: 0,
       drift: 4,
       fixed: false,
     });
@@ -100,6 +102,7 @@ describe('reconcile', () => {
       redis: 5,
       held: 5,
       openHolds: 2,
+      inDoubt: 0,
       drift: 4,
       fixed: true,
     });
@@ -163,7 +166,7 @@ describe('reconcile', () => {
 
   it('not loaded: redis null, drift null, and fix writes nothing', async () => {
     const { prefix, store, log } = make();
-    const expected = { key: 'sku', database: 10, redis: null, held: 0, openHolds: 0, drift: null, fixed: false };
+    const expected = { key: 'sku', database: 10, redis: null, held: 0, openHolds: 0, inDoubt: 0, drift: null, fixed: false };
     expect(await store.reconcile('sku', 10)).to.deep.equal(expected);
     expect(await store.reconcile('sku', 10, { fix: true })).to.deep.equal(expected);
     expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal([]);

@@ -32,11 +32,18 @@ async function earlierOrder(
   return earlier;
 }
 
-/** Decrement, order row and payment: all or nothing; or the order placed before under this key. */
+/**
+ * Decrement, order row and payment: all or nothing; or the order placed
+ * before under this key. The hold is prepared last, inside the transaction:
+ * should this process die between the database commit and the hold's
+ * commit, the hold then waits in doubt for the order row (which names it)
+ * instead of giving its units back for sale a second time.
+ */
 async function placeOrder(
   db: Database,
   stats: OrderStats,
   body: OrderBody,
+  reservation: Reservation,
   idempotencyKey: string | undefined,
 ): Promise<{ order: OrderRow; earlier: boolean }> {
   const { sku, qty, payment } = body;
@@ -46,9 +53,14 @@ async function placeOrder(
       const earlier = idempotencyKey === undefined ? null : await earlierOrder(db, body, idempotencyKey, transaction);
       if (earlier) return { order: earlier, earlier: true };
       await takeStock(db, sku, qty, transaction);
-      const order = await db.Order.create({ sku, qty, status: 'pending', idempotencyKey: idempotencyKey ?? null }, { transaction });
+      const order = await db.Order.create(
+        { sku, qty, status: 'pending', idempotencyKey: idempotencyKey ?? null, holdId: reservation.holdId },
+        { transaction },
+      );
       await chargePayment(payment);
-      return { order: await order.update({ status: 'paid' }, { transaction }), earlier: false };
+      const paid = await order.update({ status: 'paid' }, { transaction });
+      await reservation.prepare();
+      return { order: paid, earlier: false };
     });
   } catch (error) {
     // Two attempts raced past Redis: the unique index let the other one in.
@@ -94,7 +106,7 @@ export function orderRoutes(db: Database, store: StockStore, stats: OrderStats):
       // Set by reserveStock, which calls next() only once the units are held.
       const reservation = req.reservation as Reservation;
       try {
-        const { order, earlier } = await placeOrder(db, stats, body, req.get('Idempotency-Key'));
+        const { order, earlier } = await placeOrder(db, stats, body, reservation, req.get('Idempotency-Key'));
         // A repeat of an order already placed: its units were taken then, so this attempt's go back.
         await (earlier ? reservation.release() : reservation.commit());
         res.status(201).json({ id: order.id, sku: order.sku, qty: order.qty, status: order.status });

@@ -50,6 +50,18 @@ export function soldOut(key: string, requested: number, available: number): Sold
   }
 }
 
+/**
+ * A 409 for a hold that no longer keeps its units (it expired, or was
+ * released): an order must not commit on it, as they may be sold again.
+ */
+export function holdLost(key: string, state: string): HttpError<409> {
+  return createError(409, `The reservation of ${JSON.stringify(key)} is no longer held (${state})`, {
+    code: 'ERR_RESERVE_STOCK_HOLD_LOST',
+    key,
+    state,
+  });
+}
+
 /** A 503: Redis or the loader could not answer in time; nothing was reserved. */
 export function unavailable(message: string, cause?: unknown): HttpError<503> {
   return createError(503, message, { code: 'ERR_RESERVE_STOCK_UNAVAILABLE', cause });

@@ -1,3 +1,4 @@
+import { holdLost } from '../errors';
 import { settleInBackground } from '../store/settle-in-background';
 import type { ExtendResult, HoldState, Reservation, SettleResult, StockStore } from '../types';
 
@@ -29,6 +30,14 @@ export class HeldReservation implements Reservation {
     return this.settling;
   }
 
+  /** Rejects with a 409 when the units are no longer held, a 503 when Redis cannot answer. */
+  async prepare(): Promise<SettleResult> {
+    const result = await this.store.prepare(this.holdId);
+    this.state = result.state;
+    if (result.state !== 'prepared') throw holdLost(this.key, result.state);
+    return result;
+  }
+
   /** Never rejects: a failure is reported through `onEvent` and retried. */
   commit(): Promise<SettleResult> {
     return this.settle('commit');
@@ -41,7 +50,7 @@ export class HeldReservation implements Reservation {
 
   async extend(seconds: number): Promise<ExtendResult> {
     const result = await this.store.extend(this.holdId, seconds);
-    if (result.state !== 'held') this.state = result.state;
+    this.state = result.state;
     return result;
   }
 }

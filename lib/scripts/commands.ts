@@ -21,6 +21,9 @@ export const SCRIPT_FILES = {
 type ScriptName = keyof typeof SCRIPT_FILES;
 type HoldKeys = [figure: string, epoch: string, open: string, holds: string, settled: string];
 
+/** Which holds inspectHolds-5 lists. */
+export type HoldList = 'all' | 'in-doubt' | 'none';
+
 /** reserveHold-5 and initAndReserveHold-5: `{ code, available, expiresAt, expired, written, replayed }`. */
 export type ReserveReply = [code: number, available: number, expiresAt: number, expired: number, written: number, replayed: number];
 
@@ -31,18 +34,18 @@ export interface StockCommands {
     ...args: [...HoldKeys, stock: number, ttlSeconds: number, qty: number, nonce: string, holdMs: number, retentionMs: number, epoch: string]
   ): Promise<ReserveReply>;
   settleHold(
-    ...args: [...HoldKeys, nonce: string, action: 'commit' | 'release', retentionMs: number]
+    ...args: [...HoldKeys, nonce: string, action: 'prepare' | 'commit' | 'release', retentionMs: number]
   ): Promise<[state: string, changed: number, expired: number]>;
   extendHold(
     ...args: [...HoldKeys, nonce: string, ms: number, retentionMs: number]
   ): Promise<[state: string, expiresAt: number, expired: number]>;
   inspectHolds(
-    ...args: [...HoldKeys, retentionMs: number, list: 0 | 1]
-  ): Promise<[figure: string | null, units: number, count: number, list: (string | number)[], expired: number]>;
+    ...args: [...HoldKeys, retentionMs: number, list: HoldList]
+  ): Promise<[figure: string | null, units: number, count: number, list: (string | number)[], expired: number, inDoubt: number]>;
   resetFigure(
     ...args: [...HoldKeys, databaseStock: number, retentionMs: number]
   ): Promise<[before: number | null, after: number | null, expired: number]>;
-  setStock(figure: string, epochKey: string, stock: number, ttlSeconds: number, epoch: string): Promise<'OK'>;
+  setStock(figure: string, epochKey: string, stock: number, ttlSeconds: number, epoch: string, mode: 'NX' | ''): Promise<0 | 1>;
   addStock(...args: [...HoldKeys, qty: number, retentionMs: number]): Promise<[stock: number | null, expired: number]>;
   releaseLock(lockKey: string, token: string): Promise<number>;
   claimRequest(recordKey: string, running: string, ttlMs: number): Promise<string | null>;

@@ -15,7 +15,12 @@ export function makeHoldId(key: string, seed?: string): string {
     seed === undefined
       ? randomBytes(16)
       : createHash('sha256').update(key).update('\n').update(seed).digest().subarray(0, 16);
-  return `${nonce.toString('base64url')}.${Buffer.from(key).toString('base64url')}`;
+  return holdIdOf(key, nonce.toString('base64url'));
+}
+
+/** The id of the hold stored under `nonce` in `key`'s holds. */
+export function holdIdOf(key: string, nonce: string): string {
+  return `${nonce}.${Buffer.from(key).toString('base64url')}`;
 }
 
 /** The nonce of an id this module made (no checks: for the hot path). */

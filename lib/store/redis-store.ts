@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { badInput } from '../errors';
 import { InitLock } from '../lock/init-lock';
-import { bindCommands, type ReserveReply, type StockCommands } from '../scripts/commands';
+import { bindCommands, type HoldList, type ReserveReply, type StockCommands } from '../scripts/commands';
 import type {
+  CommitCheck,
   ExtendResult,
   HoldState,
   HoldsReport,
+  InDoubtResolution,
   ReconcileReport,
   ReserveOptions,
   ReserveResult,
@@ -18,7 +20,7 @@ import type {
 import { toError } from '../util/events';
 import { assertKey, assertQuantity, assertStockFigure } from '../validation/input';
 import { settleInBackground } from './settle-in-background';
-import { makeHoldId, nonceOf, parseHoldId } from './hold-id';
+import { holdIdOf, makeHoldId, nonceOf, parseHoldId } from './hold-id';
 import { NOT_INITIALISED, reserveWhenMissing, type InitContext } from './initialise';
 import { StockKeysMemo, type StockKeys } from './keys';
 import { resolveStoreOptions, type StoreConfig } from './options';
@@ -145,7 +147,7 @@ class RedisStockStore implements StockStore, InitContext {
     if (expired > 0) this.config.emit?.({ type: 'expired', key, holds: expired });
   }
 
-  private async settle(holdId: string, action: 'commit' | 'release'): Promise<SettleResult> {
+  private async settle(holdId: string, action: 'prepare' | 'commit' | 'release'): Promise<SettleResult> {
     const { key, nonce } = parseHoldId(holdId);
     const { holds } = this.keys.of(key);
     try {
@@ -153,7 +155,7 @@ class RedisStockStore implements StockStore, InitContext {
         this.commands.settleHold(...holds, nonce, action, this.config.retentionMs),
       );
       this.reportExpired(key, expired);
-      if (changed === 1) {
+      if (changed === 1 && action !== 'prepare') {
         this.config.emit?.(action === 'commit' ? { type: 'committed', key, holdId } : { type: 'released', key, holdId });
       }
       return { state: state as HoldState, changed: changed === 1 };
@@ -161,6 +163,10 @@ class RedisStockStore implements StockStore, InitContext {
       this.reportUnavailable(action, key, error);
       throw error;
     }
+  }
+
+  prepare(holdId: string): Promise<SettleResult> {
+    return this.settle(holdId, 'prepare');
   }
 
   commit(holdId: string): Promise<SettleResult> {
@@ -180,32 +186,50 @@ class RedisStockStore implements StockStore, InitContext {
         this.commands.extendHold(...holds, nonce, seconds * 1000, this.config.retentionMs),
       );
       this.reportExpired(key, expired);
-      return { state: state as HoldState, expiresAt: state === 'held' ? expiresAt : null };
+      return { state: state as HoldState, expiresAt: state === 'held' || state === 'prepared' ? expiresAt : null };
     } catch (error) {
       this.reportUnavailable('extend', key, error);
       throw error;
     }
   }
 
-  private async inspect(key: string, list: 0 | 1) {
+  private async inspect(key: string, list: HoldList) {
     assertKey(key);
     const { holds } = this.keys.of(key);
-    const reply = await this.caller.run(() => this.commands.inspectHolds(...holds, this.config.retentionMs, list));
-    this.reportExpired(key, reply[4]);
-    return reply;
+    const [figure, units, count, flat, expired, inDoubt] = await this.caller.run(() =>
+      this.commands.inspectHolds(...holds, this.config.retentionMs, list),
+    );
+    this.reportExpired(key, expired);
+    const listed: HoldsReport['holds'] = [];
+    for (let i = 0; i < flat.length; i += 4) {
+      listed.push({
+        holdId: holdIdOf(key, String(flat[i])),
+        qty: Number(flat[i + 1]),
+        expiresAt: Number(flat[i + 2]),
+        state: flat[i + 3] as HoldState,
+      });
+    }
+    return { figure, units, count, listed, inDoubt };
   }
 
   async getHolds(key: string): Promise<HoldsReport> {
-    const [, units, count, flat] = await this.inspect(key, 1);
-    const holds: HoldsReport['holds'] = [];
-    for (let i = 0; i < flat.length; i += 3) {
-      holds.push({ holdId: `${flat[i]}.${Buffer.from(key).toString('base64url')}`, qty: Number(flat[i + 1]), expiresAt: Number(flat[i + 2]) });
+    const { units, count, listed, inDoubt } = await this.inspect(key, 'all');
+    return { key, count, units, inDoubt, holds: listed };
+  }
+
+  async resolveInDoubt(key: string, wasCommitted: CommitCheck): Promise<InDoubtResolution> {
+    const { listed } = await this.inspect(key, 'in-doubt');
+    const resolution: InDoubtResolution = { key, committed: [], released: [] };
+    for (const { holdId } of listed) {
+      const committed = await wasCommitted(holdId);
+      const { changed } = await this.settle(holdId, committed ? 'commit' : 'release');
+      if (changed) resolution[committed ? 'committed' : 'released'].push(holdId);
     }
-    return { key, count, units, holds };
+    return resolution;
   }
 
   async getStock(key: string): Promise<number | null> {
-    const [figure] = await this.inspect(key, 0);
+    const { figure } = await this.inspect(key, 'none');
     return figure === null ? null : Number(figure);
   }
 
@@ -214,19 +238,19 @@ class RedisStockStore implements StockStore, InitContext {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw badInput('reconcile options must be an object, such as { fix: true }');
     }
-    const [figure, held, openHolds] = await this.inspect(key, 0);
+    const { figure, units: held, count: openHolds, inDoubt } = await this.inspect(key, 'none');
     const redis = figure === null ? null : Number(figure);
     const drift = driftOf(redis, held, databaseStock);
     let fixed = false;
-    if (options?.fix === true && drift !== 0 && redis !== null) {
+    if (options?.fix === true && drift !== 0 && redis !== null && inDoubt === 0) {
       const keys = this.keys.of(key);
       const token = await this.lock.acquireWithin(keys.lock, this.config.initTimeoutMs);
       try {
-        const [, , expired] = await this.caller.run(() =>
+        const [, after, expired] = await this.caller.run(() =>
           this.commands.resetFigure(...keys.holds, databaseStock, this.config.retentionMs),
         );
         this.reportExpired(key, expired);
-        fixed = true;
+        fixed = after !== null;
       } finally {
         this.lock.releaseQuietly(keys.lock, token, (error) =>
           this.config.emit?.({ type: 'error', operation: 'lock', key, error }),
@@ -234,7 +258,7 @@ class RedisStockStore implements StockStore, InitContext {
       }
     }
     this.config.emit?.({ type: 'reconciled', key, drift, fixed });
-    return { key, database: databaseStock, redis, held, openHolds, drift, fixed };
+    return { key, database: databaseStock, redis, held, openHolds, inDoubt, drift, fixed };
   }
 
   async addStock(key: string, qty: number): Promise<number | null> {
@@ -252,7 +276,7 @@ class RedisStockStore implements StockStore, InitContext {
     if (ttlSeconds !== undefined) assertWholeNumber(ttlSeconds, 'ttlSeconds', 0);
     const ttl = ttlSeconds ?? this.config.ttlSeconds;
     const [figure, epoch] = this.keys.of(key).holds;
-    await this.caller.run(() => this.commands.setStock(figure, epoch, qty, ttl, randomBytes(8).toString('hex')));
+    await this.caller.run(() => this.commands.setStock(figure, epoch, qty, ttl, randomBytes(8).toString('hex'), ''));
   }
 }
 

@@ -7,14 +7,23 @@
     KEYS[2] epoch    the figure's generation: a new one each time the figure
                      is loaded or set, so a hold taken from an older figure
                      never adds units to a reloaded one
-    KEYS[3] open     sorted set: open hold id -> expiry (ms, Redis clock)
+    KEYS[3] open     sorted set: open hold id -> expiry (ms, Redis clock);
+                     an in-doubt hold is scored minus its expiry, which keeps
+                     it out of reaping and lists the in-doubt ones cheaply
     KEYS[4] holds    hash: hold id -> JSON record; field '#units' = units in
                      open holds
     KEYS[5] settled  sorted set: settled hold id -> when its record is purged
 
-  A record: { s = state ('held' | 'committed' | 'released' | 'expired'),
-  q = units taken (0 for unlimited stock), e = epoch taken from,
-  x = expiry (ms), r = the reserve answer's code, a = its available }.
+  A record: { s = state, q = units taken (0 for unlimited stock), e = epoch
+  taken from, x = expiry (ms), r = the reserve answer's code, a = its
+  available }.
+
+  States: open ones keep their units: 'held'; 'prepared' (phase one of a
+  commit: the order's database transaction is about to commit, so expiry
+  must not give the units back); 'in-doubt' (a prepared hold whose time came
+  before its commit did: its process may have died either side of the
+  database commit, and only the database can say which). Then exactly one of
+  'committed', 'released', 'expired'.
 
   Expiry needs no timer: every hold script first reaps the holds whose time
   has come, so their units are back before anyone reads the figure. Settled
@@ -23,6 +32,7 @@
 ]]
 local UNITS = '#units'
 local REAP_BATCH = 100
+local OPEN = { held = true, prepared = true, ['in-doubt'] = true }
 
 local function readHold(keys, id)
   local raw = redis.call('HGET', keys[4], id)
@@ -43,7 +53,7 @@ local function openHoldOr(keys, id, expired)
   if not hold then
     return nil, { 'unknown', 0, expired }
   end
-  if hold.s ~= 'held' then
+  if not OPEN[hold.s] then
     return nil, { hold.s, 0, expired }
   end
   return hold
@@ -80,18 +90,23 @@ end
 --[[
   Expires every hold whose time has come, in chunks until none is due: a
   figure read after this never under-states, however many holds fell due at
-  once (each hold is reaped once, so the work is spread over their life).
+  once (each hold is reaped once, so the work is spread over their life). A
+  prepared hold keeps its units and turns in-doubt instead.
   Returns how many holds it expired.
 ]]
 local function reapHolds(keys, now, retentionMs)
   local count = 0
   repeat
-    local due = redis.call('ZRANGEBYSCORE', keys[3], '-inf', now, 'LIMIT', 0, REAP_BATCH)
+    local due = redis.call('ZRANGEBYSCORE', keys[3], 0, now, 'LIMIT', 0, REAP_BATCH)
     for _, id in ipairs(due) do
       local hold = readHold(keys, id)
       if hold and hold.s == 'held' then
         settleHold(keys, id, hold, 'expired', now, retentionMs)
         count = count + 1
+      elseif hold and hold.s == 'prepared' then
+        hold.s = 'in-doubt'
+        writeHold(keys, id, hold)
+        redis.call('ZADD', keys[3], -hold.x, id)
       else
         redis.call('ZREM', keys[3], id)
       end

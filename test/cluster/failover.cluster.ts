@@ -1,12 +1,12 @@
 /**
  * A master of the cluster dies (SIGKILL) in the middle of a flash sale
  * through the example app (two worker processes, see ./fleet.ts); its
- * replica takes over. Redis replicates
- * asynchronously, so the new master may lack the last deductions the old
- * one acknowledged: Redis then over-states the stock, and the database's
- * conditional decrement (example/inventory.ts takeStock) turns the excess
- * away. A commit the dead master took with it leaves its hold open on the
- * new master until it expires, and then gives its (sold) units back: drift
+ * replica takes over. Redis replicates asynchronously, so the new master
+ * may lack the last deductions the old one acknowledged: Redis then
+ * over-states the stock, and the database's conditional decrement
+ * (example/inventory.ts takeStock) turns the excess away. A hold whose
+ * prepare and commit the dead master took with it is a plain open hold on
+ * the new master: when it expires it gives its (sold) units back, drift
  * too. The test shows these figures, and that reconcile repairs the drift.
  *
  * Two runs: the replica in sync when its master dies (loopback replication
@@ -151,7 +151,7 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
       // Every unit Redis over-stated was either turned away by the guard or is left as drift.
       ['units Redis over-stated (guard refusals + drift)', guarded + (before.drift ?? 0)],
       ['orders the database guard refused (409)', guarded],
-      ['holds left open by lost commits', orphans],
+      ['holds left open by lost prepares and commits', orphans],
       ['oversold', Math.max(0, settled.unitsOrdered - HOT_STOCK)],
       ['drift left at the end, before reconcile', String(before.drift)],
       ['drift after reconcile with fix', String(after.drift)],

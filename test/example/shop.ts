@@ -30,11 +30,11 @@ export interface Shop {
 
 const suffix = () => randomBytes(4).toString('hex');
 
-/** Opens a shop on `redis` (default a client of ../helpers/redis.ts); its close() quits that client. */
-export async function openShop({ redis = connectRedis() }: { redis?: AnyRedis } = {}): Promise<Shop> {
+export async function openShop(): Promise<Shop> {
   const { databaseUrl } = readConfig();
   const db = createDatabase(databaseUrl, { pool: { max: 10 } });
   await prepareDatabase(db);
+  const redis = connectRedis();
   const prefix = `test:example:${suffix()}:`;
   const events: StockEvent[] = [];
   const { app, store, stats } = createApp({ db, redis, prefix, onEvent: (event) => events.push(event) });
@@ -64,6 +64,25 @@ export async function openShop({ redis = connectRedis() }: { redis?: AnyRedis } 
       await redis.quit();
       await db.sequelize.close();
     },
+  };
+}
+
+/**
+ * Mocha wiring for a suite on one private shop: opened before the suite,
+ * closed after it. Read `shop()` inside a test.
+ */
+export function useShop(): () => Shop {
+  let shop: Shop | undefined;
+  before(async () => {
+    shop = await openShop();
+  });
+  after(async () => {
+    await shop?.close();
+    shop = undefined;
+  });
+  return () => {
+    if (!shop) throw new Error('useShop: used outside a test');
+    return shop;
   };
 }
 

@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { freePort } from './redis-server';
 
 const ROOT = join(__dirname, '..', '..');
@@ -28,8 +29,11 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Starts a worker on a free loopback port with `env` and resolves once it listens. */
-export async function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
+/**
+ * Starts a worker on a free loopback port with `env` and resolves once it
+ * listens; `onLine` hears every line it prints (its reports).
+ */
+export async function startWorker(env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Promise<Worker> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
     cwd: ROOT,
@@ -41,6 +45,7 @@ export async function startWorker(env: NodeJS.ProcessEnv): Promise<Worker> {
   const worker: Worker = { child, port, log: '' };
   const keep = (chunk: Buffer) => (worker.log = (worker.log + chunk.toString('utf8')).slice(-3000));
   child.stderr?.on('data', keep);
+  if (onLine) createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', onLine);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker on port ${port} did not start within 30 s:\n${worker.log}`)), 30_000);
     child.stdout?.on('data', (chunk: Buffer) => {
