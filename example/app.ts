@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { createStockStore, type RedisClient, type StockEventHandler, type StockStore } from '../lib';
 import type { Database } from './db';
 import { jsonErrors, notFound } from './errors';
+import { cartRoutes } from './routes/carts';
 import { orderRoutes, type OrderStats } from './routes/orders';
 import { productRoutes } from './routes/products';
 
@@ -28,6 +29,7 @@ export function createApp({ db, redis, prefix = DEFAULT_PREFIX, onEvent }: AppOp
   app.use(express.json());
   app.use(productRoutes(db, store));
   app.use(orderRoutes(db, store, stats));
+  app.use(cartRoutes(db, store, stats));
   app.get('/stats', (_req, res) => {
     res.json(stats);
   });
