@@ -36,7 +36,7 @@ import fc from 'fast-check';
 import createError from 'http-errors';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { createStockStore, stockKeys, type StockStore } from '../lib';
+import { createStockStore, stockKeys, type CartLine, type StockStore } from '../lib';
 import { openShop, type Shop } from './example/shop';
 import { connectRedis, deleteWithPrefix, keysWithPrefix, uniquePrefix } from './helpers/redis';
 
@@ -304,7 +304,7 @@ async function expectResultOr400<T>(call: () => Promise<T>, valid: (value: T) =>
   if (!valid(value)) throw new Error(`${what}: invalid result ${JSON.stringify(value)}`);
 }
 
-const isState = (s: unknown) => ['held', 'committed', 'released', 'expired', 'unknown'].includes(s as string);
+const isState = (s: unknown) => ['held', 'prepared', 'in-doubt', 'committed', 'released', 'expired', 'unknown'].includes(s as string);
 const isInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v);
 
 // ============================================================================
@@ -367,6 +367,32 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
           );
         }),
         params(300),
+      );
+    });
+
+    it('POST /carts/checkout: any body and headers get a JSON 4xx or the orders', async () => {
+      const line = fc.record({ sku: mostly(fc.constantFrom(...own), skuValue()), qty: mostly(fc.integer({ min: 1, max: 2 }), hostileNumber) }, { requiredKeys: [] });
+      const fields = fc.record(
+        {
+          items: mostly(fc.array(line, { minLength: 1, maxLength: 4 }) as fc.Arbitrary<unknown>, hostileValue(shop.prefix)),
+          payment: mostly(fc.constantFrom('card', 'decline'), hostileValue(shop.prefix)),
+          ['__proto__']: hostileValue(shop.prefix),
+        },
+        { requiredKeys: ['items'] },
+      );
+      await fc.assert(
+        fc.asyncProperty(bodyArb(fields, shop.prefix), headersArb(), async (body, headers) => {
+          const res = await send(request(shop.url).post('/carts/checkout'), { body, headers });
+          expectSane(
+            res,
+            (r) => {
+              const orders = (r.body as { orders?: { id: unknown; sku: unknown; status: unknown }[] }).orders;
+              return r.status === 201 && Array.isArray(orders) && orders.every((o) => isInt(o.id) && own.includes(o.sku as string) && o.status === 'paid');
+            },
+            'POST /carts/checkout',
+          );
+        }),
+        params(150),
       );
     });
 
@@ -470,6 +496,11 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
     };
     const isSettle = (r: unknown) => isState((r as { state: unknown }).state) && typeof (r as { changed: unknown }).changed === 'boolean';
     const isStock = (v: unknown) => v === null || (isInt(v) && (v as number) >= -1);
+    const isCart = (r: unknown) => {
+      const v = r as Record<string, unknown>;
+      if (v.status === 'reserved') return Array.isArray(v.lines) && v.lines.every((l: { holdId?: unknown; remaining?: unknown }) => typeof l.holdId === 'string' && isInt(l.remaining));
+      return v.status === 'insufficient' && Array.isArray(v.short) && v.short.length > 0;
+    };
 
     type Op = (args: unknown[]) => Promise<void>;
     const ops: Record<string, [fc.Arbitrary<unknown[]>, Op]> = {
@@ -503,6 +534,16 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
         ([k, q, ttl]) =>
           expectResultOr400(() => store.setStock(k as string, q as number, ttl as number | undefined), (v) => v === undefined, `setStock(${fmt(k)}, ${fmt(q)}, ${fmt(ttl)})`),
       ],
+      reserveCart: [
+        fc.tuple(
+          fc.oneof(
+            { weight: 3, arbitrary: fc.array(fc.record({ key: keyArb(), qty: hostileNumber }, { requiredKeys: [] }), { maxLength: 4 }) },
+            { weight: 1, arbitrary: hostileValue(prefix) },
+          ),
+        ),
+        ([lines]) => expectResultOr400(() => store.reserveCart(lines as CartLine[], () => 5), isCart, `reserveCart(${fmt(lines)})`),
+      ],
+      prepare: [fc.tuple(holdIdArb()), ([h]) => expectResultOr400(() => store.prepare(h as string), isSettle, `prepare(${fmt(h)})`)],
       commit: [fc.tuple(holdIdArb()), ([h]) => expectResultOr400(() => store.commit(h as string), isSettle, `commit(${fmt(h)})`)],
       release: [fc.tuple(holdIdArb()), ([h]) => expectResultOr400(() => store.release(h as string), isSettle, `release(${fmt(h)})`)],
       extend: [
