@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { StockEvent } from '../lib';
+import { randomAdminToken } from './admin';
 import { createApp } from './app';
 import { config } from './config';
 import { openServices } from './services';
@@ -12,7 +13,8 @@ function logFailures(event: StockEvent): void {
 /** Runs the example shop until SIGINT or SIGTERM. */
 async function main(): Promise<void> {
   const { db, redis, close } = await openServices(config);
-  const { app } = createApp({ db, redis, onEvent: logFailures });
+  const adminToken = config.adminToken ?? randomAdminToken();
+  const { app } = createApp({ db, redis, onEvent: logFailures, adminToken, metrics: { skuLabel: config.metricsSkuLabel } });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -20,6 +22,9 @@ async function main(): Promise<void> {
   });
   const { address, port } = server.address() as AddressInfo;
   console.log(`reserve-stock example listening on http://${address}:${port}`);
+  console.log(`storefront http://${address}:${port}/ · dashboard http://${address}:${port}/dashboard · metrics http://${address}:${port}/metrics`);
+  // Printed only when made here: a token from the environment is already known to whoever set it.
+  if (config.adminToken === undefined) console.log(`ADMIN_TOKEN was not set; admin routes take this one: ${adminToken}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
