@@ -72,8 +72,10 @@ export function createMetrics({ skuLabel = false }: MetricsOptions = {}): ShopMe
   return {
     registry,
     onEvent(event) {
-      const labels: Record<string, string> = skuLabel && event.key !== undefined ? { sku: event.key } : {};
-      if (event.type === 'error') labels.operation = event.operation;
+      const labels = {
+        ...(event.type === 'error' && { operation: event.operation }),
+        ...(skuLabel && event.key !== undefined && { sku: event.key }),
+      };
       counters.get(event.type)?.inc(labels, amountOf(event));
       if (event.type === 'reserved') reservedUnits.inc(labels, event.qty);
     },
