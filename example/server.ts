@@ -22,9 +22,9 @@ async function main(): Promise<void> {
   });
   const { address, port } = server.address() as AddressInfo;
   console.log(`reserve-stock example listening on http://${address}:${port}`);
-  console.log(`storefront http://${address}:${port}/ · dashboard http://${address}:${port}/dashboard · metrics http://${address}:${port}/metrics`);
   // Printed only when made here: a token from the environment is already known to whoever set it.
   if (config.adminToken === undefined) console.log(`ADMIN_TOKEN was not set; admin routes take this one: ${adminToken}`);
+  console.log(`storefront http://${address}:${port}/ · dashboard http://${address}:${port}/dashboard · metrics http://${address}:${port}/metrics`);
 
   let stopping = false;
   const stop = async (signal: string) => {
