@@ -1,5 +1,6 @@
 import { config } from './config';
 import { createDatabase } from './db';
+import { call } from './demo/api';
 import { waitForEnter } from './demo/pause';
 import { progressPrinter } from './demo/progress';
 import { judge, printTable, type Settled } from './demo/report';
@@ -16,17 +17,6 @@ const CONCURRENCY = 100;
 // `npm run demo -- --watch`: waits for Enter before the sale and after it,
 // so that a person can open the dashboard and watch.
 const WATCH = process.argv.includes('--watch');
-
-async function call(url: string, method: string, body?: unknown, adminToken?: string): Promise<Record<string, unknown>> {
-  const response = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(adminToken && { authorization: `Bearer ${adminToken}` }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** Reads the outcome where it lives: order rows and stock in the database, the figure in Redis. */
 async function settle(target: DemoTarget, sku: string): Promise<Settled> {

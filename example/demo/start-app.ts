@@ -10,8 +10,8 @@ export interface DemoTarget {
   url: string;
   /** The token of the app's admin routes, to create the sale's product. */
   adminToken: string;
-  /** Removes the demo's rows and key (only when the demo started the app itself) and closes what it opened. */
-  close(sku: string): Promise<void>;
+  /** Removes the demo's rows and keys (only when the demo started the app itself) and closes what it opened. */
+  close(...skus: string[]): Promise<void>;
 }
 
 /** Starts the example app in this process, on a free loopback port. */
@@ -27,11 +27,12 @@ export async function startLocalApp(): Promise<DemoTarget> {
   return {
     url: `http://127.0.0.1:${port}`,
     adminToken,
-    async close(sku) {
+    async close(...skus) {
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await db.Order.destroy({ where: { sku } });
-      await db.Product.destroy({ where: { sku } });
-      await redis.del(stockKeys(DEFAULT_PREFIX, sku).stock);
+      await db.Order.destroy({ where: { sku: skus } });
+      await db.Product.destroy({ where: { sku: skus } });
+      if (skus.length > 0) await redis.del(...skus.map((sku) => stockKeys(DEFAULT_PREFIX, sku).stock));
       await redis.quit();
       await db.sequelize.close();
     },
