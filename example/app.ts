@@ -39,7 +39,6 @@ export function createApp({ db, redis, prefix = DEFAULT_PREFIX, onEvent, adminTo
   app: Express;
   store: StockStore;
   stats: OrderStats;
-  timeline: SaleTimeline;
 } {
   const metrics = createMetrics(metricsOptions);
   const timeline = new SaleTimeline();
@@ -52,7 +51,8 @@ export function createApp({ db, redis, prefix = DEFAULT_PREFIX, onEvent, adminTo
   app.disable('x-powered-by');
   app.use(helmet());
   app.use(countAnswers(timeline));
-  app.use(express.static(PUBLIC_DIR, { extensions: ['html'] }));
+  // Files only: no redirect of a directory's path (/products/.. would be one) to its slash.
+  app.use(express.static(PUBLIC_DIR, { extensions: ['html'], redirect: false }));
   if (adminToken !== undefined) app.use('/products', requireAdminForWrites(adminToken));
   app.use(express.json());
   app.use(productRoutes(db, store));
@@ -66,5 +66,5 @@ export function createApp({ db, redis, prefix = DEFAULT_PREFIX, onEvent, adminTo
   });
   app.use(notFound);
   app.use(jsonErrors);
-  return { app, store, stats, timeline };
+  return { app, store, stats };
 }
