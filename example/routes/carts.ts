@@ -4,6 +4,7 @@ import type { Database } from '../db';
 import { isStockRefused, readStock, shrinkOverstatement, takeStock } from '../inventory';
 import type { OrderRow } from '../models';
 import { chargePayment } from '../payment';
+import { transactionWithRetry } from '../transaction';
 import { parseCart, type CartBody } from '../validate';
 import type { OrderStats } from './orders';
 
@@ -13,7 +14,7 @@ import type { OrderStats } from './orders';
  */
 async function placeCart(db: Database, stats: OrderStats, cart: CartReservation, payment: string): Promise<OrderRow[]> {
   stats.dbTransactions++;
-  return db.sequelize.transaction(async (transaction) => {
+  return transactionWithRetry(db, async (transaction) => {
     const orders: OrderRow[] = [];
     for (const { key, qty, holdId } of cart.lines) {
       await takeStock(db, key, qty, transaction);

@@ -6,6 +6,7 @@ import type { Database } from '../db';
 import { isStockRefused, readStock, shrinkOverstatement, takeStock } from '../inventory';
 import type { OrderRow } from '../models';
 import { chargePayment } from '../payment';
+import { transactionWithRetry } from '../transaction';
 import { parseOrder, type OrderBody } from '../validate';
 
 /** Counters a benchmark reads: how much work reached the database. */
@@ -49,7 +50,7 @@ async function placeOrder(
   const { sku, qty, payment } = body;
   stats.dbTransactions++;
   try {
-    return await db.sequelize.transaction(async (transaction) => {
+    return await transactionWithRetry(db, async (transaction) => {
       const earlier = idempotencyKey === undefined ? null : await earlierOrder(db, body, idempotencyKey, transaction);
       if (earlier) return { order: earlier, earlier: true };
       await takeStock(db, sku, qty, transaction);
