@@ -5,6 +5,10 @@ export interface Config {
   host: string;
   redisUrl: string;
   databaseUrl: string;
+  /** The admin routes' bearer token; unset, the server makes a random one at start. */
+  adminToken: string | undefined;
+  /** METRICS_SKU_LABEL=1: a `sku` label on the event counters (one series per product). */
+  metricsSkuLabel: boolean;
 }
 
 function readPort(value: string | undefined): number {
@@ -22,6 +26,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '127.0.0.1',
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     databaseUrl: env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/test',
+    adminToken: env.ADMIN_TOKEN || undefined,
+    metricsSkuLabel: env.METRICS_SKU_LABEL === '1',
   };
 }
 

@@ -1,5 +1,7 @@
 import { config } from './config';
 import { createDatabase } from './db';
+import { call } from './demo/api';
+import { waitForEnter } from './demo/pause';
 import { progressPrinter } from './demo/progress';
 import { judge, printTable, type Settled } from './demo/report';
 import { makeBuyers, runSale, type SaleCounts } from './demo/sale';
@@ -12,16 +14,9 @@ const BUYERS = 2000;
 const DECLINE_SHARE = 0.2;
 const CONCURRENCY = 100;
 
-async function call(url: string, method: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+// `npm run demo -- --watch`: waits for Enter before the sale and after it,
+// so that a person can open the dashboard and watch.
+const WATCH = process.argv.includes('--watch');
 
 /** Reads the outcome where it lives: order rows and stock in the database, the figure in Redis. */
 async function settle(target: DemoTarget, sku: string): Promise<Settled> {
@@ -39,15 +34,18 @@ async function main(): Promise<number> {
   const given = process.env.DEMO_URL;
   const target = given ? runningApp(given) : await startLocalApp();
   const sku = `demo-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
-  console.log(`Flash sale on ${target.url}: ${UNITS} units of ${sku}, ${BUYERS} buyers (${CONCURRENCY} at a time), about ${DECLINE_SHARE * 100}% decline payment\n`);
+  console.log(`Flash sale on ${target.url}: ${UNITS} units of ${sku}, ${BUYERS} buyers (${CONCURRENCY} at a time), about ${DECLINE_SHARE * 100}% decline payment`);
+  console.log(`Watch it on the dashboard: ${target.url}/dashboard (storefront: ${target.url}/)\n`);
   let counts: SaleCounts;
   let settled: Settled;
   try {
-    await call(`${target.url}/products`, 'POST', { sku, name: 'Flash-sale sneakers', stock: UNITS });
+    await call(`${target.url}/products`, 'POST', { sku, name: 'Flash-sale sneakers', stock: UNITS }, target.adminToken);
+    if (WATCH) await waitForEnter('Open the dashboard, then press Enter to start the sale.');
     const progress = progressPrinter(BUYERS);
     counts = await runSale(target.url, sku, makeBuyers(BUYERS, DECLINE_SHARE), CONCURRENCY, progress.update);
     progress.done(counts);
     settled = await settle(target, sku);
+    if (WATCH) await waitForEnter('The sale is over. Press Enter to close the app.');
   } finally {
     await target.close(sku);
   }

@@ -1,10 +1,12 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import createError, { isHttpError } from 'http-errors';
 import { STATUS_CODES } from 'node:http';
+import type { ShortLine } from '../lib';
 
 /** The one shape of every error answer. */
 export interface ErrorBody {
-  error: { status: number; message: string };
+  /** `lines`: a sold-out cart's short lines, each with what it asked for and what there is. */
+  error: { status: number; message: string; lines?: ShortLine[] };
 }
 
 /**
@@ -39,5 +41,7 @@ export const jsonErrors: ErrorRequestHandler = (error, _req, res, next) => {
   if (status === 500 && !isHttpError(error)) console.error(error);
   const message = isHttpError(error) && error.expose ? error.message : (STATUS_CODES[status] ?? 'Error');
   const body: ErrorBody = { error: { status, message } };
+  const { lines } = error as { lines?: unknown };
+  if (status === 409 && Array.isArray(lines)) body.error.lines = lines as ShortLine[];
   res.status(status).json(body);
 };

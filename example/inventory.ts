@@ -1,11 +1,12 @@
 import createError, { type HttpError } from 'http-errors';
 import { QueryTypes, type Transaction } from 'sequelize';
+import type { StockStore } from '../lib';
 import type { Database } from './db';
 import { UNLIMITED, type ProductRow } from './models';
 import { MAX_STOCK } from './validate';
 
-/** The database's own refusal: fewer units than ordered, whatever Redis said. */
-export type StockRefused = HttpError<409> & { dbStock: number };
+/** The database's own refusal: fewer units of `sku` than ordered, whatever Redis said. */
+export type StockRefused = HttpError<409> & { sku: string; dbStock: number };
 
 export function isStockRefused(error: unknown): error is StockRefused {
   return createError.isHttpError(error) && typeof (error as Partial<StockRefused>).dbStock === 'number';
@@ -43,7 +44,26 @@ export async function takeStock(db: Database, sku: string, qty: number, transact
   const stock = await lockedStock(db, sku, transaction);
   if (stock === null) throw unknownProduct(sku);
   if (stock === UNLIMITED) return;
-  throw createError(409, `Not enough stock for ${JSON.stringify(sku)}`, { dbStock: stock }) as StockRefused;
+  throw createError(409, `Not enough stock for ${JSON.stringify(sku)}`, { sku, dbStock: stock }) as StockRefused;
+}
+
+/**
+ * The database refused units that Redis had reserved: the Redis figure
+ * over-states (it was reloaded while other orders held units). Returning all
+ * the units would keep it over-stated; keeping them all could under-state
+ * when the database still has some. Keeping the hold (`commit`) and giving
+ * back only what the database has left lowers the excess and never goes
+ * below the truth, since the excess was at least `qty - dbStock`.
+ */
+export async function shrinkOverstatement(
+  store: StockStore,
+  { qty }: { qty: number },
+  refused: StockRefused,
+  commit: () => Promise<unknown>,
+): Promise<void> {
+  await commit();
+  const giveBack = Math.min(refused.dbStock, qty);
+  if (giveBack > 0) await store.addStock(refused.sku, giveBack);
 }
 
 /** Adds `qty` units in the database, in a transaction; returns the product as committed. */

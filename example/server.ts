@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { StockEvent } from '../lib';
+import { randomAdminToken } from './admin';
 import { createApp } from './app';
 import { config } from './config';
 import { sweepInDoubt } from './in-doubt';
@@ -16,7 +17,8 @@ function logFailures(event: StockEvent): void {
 /** Runs the example shop until SIGINT or SIGTERM. */
 async function main(): Promise<void> {
   const { db, redis, close } = await openServices(config);
-  const { app, store } = createApp({ db, redis, onEvent: logFailures });
+  const adminToken = config.adminToken ?? randomAdminToken();
+  const { app, store } = createApp({ db, redis, onEvent: logFailures, adminToken, metrics: { skuLabel: config.metricsSkuLabel } });
   const stopSweeping = sweepInDoubt(db, store, {
     intervalMs: IN_DOUBT_SWEEP_MS,
     onResolved: ({ key, committed, released }) =>
@@ -30,6 +32,9 @@ async function main(): Promise<void> {
   });
   const { address, port } = server.address() as AddressInfo;
   console.log(`reserve-stock example listening on http://${address}:${port}`);
+  // Printed only when made here: a token from the environment is already known to whoever set it.
+  if (config.adminToken === undefined) console.log(`ADMIN_TOKEN was not set; admin routes take this one: ${adminToken}`);
+  console.log(`storefront http://${address}:${port}/ · dashboard http://${address}:${port}/dashboard · metrics http://${address}:${port}/metrics`);
 
   let stopping = false;
   const stop = async (signal: string) => {

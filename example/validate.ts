@@ -54,10 +54,34 @@ export function parseRestock(body: unknown): { qty: number } {
   return { qty: wholeNumber(objectBody(body).qty, 'qty', 1, MAX_STOCK) };
 }
 
-export function parseOrder(body: unknown): OrderBody {
-  const { sku, qty, payment = 'card' } = objectBody(body);
+export interface CartBody {
+  items: { sku: string; qty: number }[];
+  payment: string;
+}
+
+/** Most lines a cart may send (the library merges and caps distinct items too). */
+const MAX_CART_LINES = 100;
+
+function parsePayment(payment: unknown): string {
   if (typeof payment !== 'string' || payment === '' || payment.length > 32) {
     bad('"payment" must be a string of 1 to 32 characters, such as "card" or "decline"');
   }
-  return { sku: parseSku(sku), qty: wholeNumber(qty, 'qty', 1, MAX_STOCK), payment };
+  return payment;
+}
+
+export function parseOrder(body: unknown): OrderBody {
+  const { sku, qty, payment = 'card' } = objectBody(body);
+  return { sku: parseSku(sku), qty: wholeNumber(qty, 'qty', 1, MAX_STOCK), payment: parsePayment(payment) };
+}
+
+export function parseCart(body: unknown): CartBody {
+  const { items, payment = 'card' } = objectBody(body);
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_CART_LINES) {
+    bad(`"items" must be an array of 1 to ${MAX_CART_LINES} lines { sku, qty }`);
+  }
+  const lines = (items as unknown[]).map((line) => {
+    const { sku, qty } = objectBody(line);
+    return { sku: parseSku(sku), qty: wholeNumber(qty, 'qty', 1, MAX_STOCK) };
+  });
+  return { items: lines, payment: parsePayment(payment) };
 }

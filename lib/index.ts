@@ -5,6 +5,12 @@ export { stockKeys, type StockKeys } from './store/keys';
 export { ConfigError, type ConfigErrorCode, type SoldOutError, type SoldOutDetails } from './errors';
 export { MAX_KEY_LENGTH } from './validation/input';
 export type {
+  CartLine,
+  CartOptions,
+  CartReservation,
+  CartResult,
+  CartSettleResult,
+  CartState,
   CommitCheck,
   ExtendResult,
   HoldState,
@@ -17,7 +23,9 @@ export type {
   Reservation,
   ReserveOptions,
   ReserveResult,
+  ReservedLine,
   SettleResult,
+  ShortLine,
   StockEvent,
   StockEventHandler,
   StockLoader,

@@ -28,6 +28,42 @@ export interface ReserveOptions {
   holdSeconds?: number;
 }
 
+/** One line of a cart: `qty` units of `key`. */
+export interface CartLine {
+  key: string;
+  qty: number;
+}
+
+/** A cart line as reserved: its own hold on its own item. */
+export interface ReservedLine {
+  key: string;
+  qty: number;
+  /** Stock left after this line; -1 for unlimited stock. */
+  remaining: number;
+  holdId: string;
+  /** When the hold gives its units back by itself (ms since the epoch, Redis's clock). */
+  expiresAt: number;
+}
+
+/** A cart line there is not enough stock for. */
+export interface ShortLine {
+  key: string;
+  requested: number;
+  available: number;
+}
+
+/**
+ * The outcome of {@link StockStore.reserveCart}: every line reserved, or
+ * none, with every short line listed.
+ */
+export type CartResult = { status: 'reserved'; lines: ReservedLine[] } | { status: 'insufficient'; short: ShortLine[] };
+
+/** Per-call options of {@link StockStore.reserveCart}. */
+export interface CartOptions {
+  /** How long the holds last. Default: the store's. */
+  holdSeconds?: number;
+}
+
 /**
  * A hold's state. Open, keeping its units: `held`; `prepared` (phase one of
  * a commit, see {@link StockStore.prepare}); `in-doubt` (prepared, then its
@@ -117,7 +153,7 @@ export type StockEvent =
   | { type: 'error'; operation: StockOperation; key?: string; error: Error };
 
 /** The step an `error` event comes from. */
-export type StockOperation = 'reserve' | 'prepare' | 'commit' | 'release' | 'extend' | 'load' | 'lock' | 'idempotency';
+export type StockOperation = 'reserve' | 'replicate' | 'prepare' | 'commit' | 'release' | 'extend' | 'load' | 'lock' | 'idempotency';
 
 /** Receives every {@link StockEvent}. Its own errors are caught and ignored. */
 export type StockEventHandler = (event: StockEvent) => void;
@@ -135,6 +171,14 @@ export interface StockStore {
    * that case is a 503.
    */
   reserve(key: string, qty: number, loader?: StockLoader, options?: ReserveOptions): Promise<ReserveResult>;
+  /**
+   * Reserves a cart: every line or none. Lines of the same key are merged
+   * (an empty cart or a bad line is a 400). On a single Redis, or when every
+   * key shares a Cluster hash slot, one atomic script; across slots, line by
+   * line in key order, giving back the lines already held when one is short
+   * (no partial cart stays reserved; no locks, so carts never deadlock).
+   */
+  reserveCart(lines: readonly CartLine[], loader?: StockLoader, options?: CartOptions): Promise<CartResult>;
   /**
    * A hold id for `key`: random, or derived from `seed` (the same seed gives
    * the same id, which makes a retried reservation idempotent).
@@ -240,6 +284,18 @@ export interface StockStoreOptions {
   /** How long a hold lasts unless committed, released or extended. Default 900 s. */
   holdSeconds?: number;
   /**
+   * After a reservation, wait until this many replicas have its write (Redis
+   * `WAIT`, sent to the item's master: it cannot run inside a script), so a
+   * failover loses fewer acknowledged deductions. Default 0: no wait.
+   */
+  waitReplicas?: number;
+  /**
+   * Longest `WAIT` for the replicas, ms. When fewer replicas answered in
+   * time, the reservation stands and an `error` event (operation
+   * `replicate`) says so. Default 100.
+   */
+  waitTimeoutMs?: number;
+  /**
    * How long a settled hold is remembered, so that a resent command or a
    * retried request is recognised. Default 86400 s.
    */
@@ -248,8 +304,9 @@ export interface StockStoreOptions {
   onEvent?: StockEventHandler;
 }
 
-/** The reservation the middleware puts on `req.reservation`. */
+/** The reservation the middleware puts on `req.reservation` for one item (`key`/`qty`). */
 export interface Reservation {
+  readonly kind: 'item';
   readonly key: string;
   readonly qty: number;
   /** Stock left after this reservation; -1 for unlimited stock. */
@@ -278,4 +335,38 @@ export interface Reservation {
   release(): Promise<SettleResult>;
   /** Makes the hold last at least `seconds` from now (a slow payment). */
   extend(seconds: number): Promise<ExtendResult>;
+}
+
+/** A cart's state as this process last saw it: its lines' common state, or `mixed`. */
+export type CartState = HoldState | 'mixed';
+
+/** The outcome of settling a whole cart: each line's, and what they add up to. */
+export interface CartSettleResult {
+  state: CartState;
+  /** True when this call moved at least one line. */
+  changed: boolean;
+  lines: SettleResult[];
+}
+
+/**
+ * The reservation the middleware puts on `req.reservation` for a cart
+ * (`items`): one hold per line, settled together.
+ */
+export interface CartReservation {
+  readonly kind: 'cart';
+  readonly lines: readonly ReservedLine[];
+  /** When the first of the lines' holds gives its units back by itself. */
+  readonly expiresAt: number;
+  readonly state: CartState;
+  /**
+   * Phase one of a commit for every line (see {@link Reservation.prepare});
+   * rejects when any line is no longer held, so that the order rolls back.
+   */
+  prepare(): Promise<CartSettleResult>;
+  /** Keeps every line's units. Idempotent; never rejects (see {@link Reservation.commit}). */
+  commit(): Promise<CartSettleResult>;
+  /** Gives every line's units back now. Idempotent; never rejects. */
+  release(): Promise<CartSettleResult>;
+  /** Makes every line's hold last at least `seconds` from now; `expiresAt` null unless all were extended. */
+  extend(seconds: number): Promise<{ state: CartState; expiresAt: number | null }>;
 }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
-import { createStockStore, reserveStock, stockKeys, type ReserveResult, type StockStore } from '../lib';
+import { createStockStore, reserveStock, stockKeys, type Reservation, type ReserveResult, type StockStore } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
 import { EventLog } from './helpers/events';
 import { expectHoldId, withoutHold } from './helpers/holds';
@@ -83,7 +83,7 @@ describe('core: concurrency', function () {
 
       const app = express();
       app.post('/order', reserveStock({ store, key: 'sku-http', qty: 1 }), (req, res) => {
-        res.status(201).json({ remaining: req.reservation?.remaining });
+        res.status(201).json({ remaining: (req.reservation as Reservation).remaining });
       });
       app.use(jsonErrors);
       const http = await listen(app);
@@ -274,7 +274,7 @@ describe('core: concurrency', function () {
           },
         }),
         (req, res) => {
-          res.status(201).json({ qty: req.reservation?.qty });
+          res.status(201).json({ qty: (req.reservation as Reservation).qty });
         },
       );
       app.use(jsonErrors);

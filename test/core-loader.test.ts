@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import createError, { type HttpError } from 'http-errors';
 import request from 'supertest';
-import { createStockStore, reserveStock, stockKeys, type StockStore } from '../lib';
+import { createStockStore, reserveStock, stockKeys, type Reservation, type StockStore } from '../lib';
 import { express, jsonErrors } from './helpers/app';
 import { EventLog } from './helpers/events';
 import { withoutHold } from './helpers/holds';
@@ -198,7 +198,7 @@ describe('core: loader', () => {
           return 3;
         },
       }),
-      (req, res) => res.status(201).json({ remaining: req.reservation?.remaining }),
+      (req, res) => res.status(201).json({ remaining: (req.reservation as Reservation).remaining }),
     );
     app.use(jsonErrors);
     const res = await request(app).post('/order/sku').set('x-shop', 'north');

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import Redis, { type RedisOptions } from 'ioredis';
 import request from 'supertest';
-import { createStockStore, reserveStock, stockKeys, type ReserveResult, type StockStoreOptions } from '../lib';
+import { createStockStore, reserveStock, stockKeys, type Reservation, type ReserveResult, type StockStoreOptions } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
 import { EventLog } from './helpers/events';
 import { expectHoldId, withoutHold } from './helpers/holds';
@@ -372,7 +372,7 @@ describe('core: Redis outages (private redis-server)', function () {
       let holdId: string | undefined;
       const app = express();
       app.post('/order', reserveStock({ store, key: 'sku', qty: 4 }), async (req, res) => {
-        holdId = req.reservation?.holdId;
+        holdId = (req.reservation as Reservation).holdId;
         await admin.save(); // keep the figure (6) across the restart
         await server.stop();
         await waitFor(() => redis.status !== 'ready', 'the client to notice');

@@ -44,7 +44,7 @@ async function shop(handler: Handler, options: Partial<ReserveStockOptions> = {}
     '/order',
     reserveStock({ store, key: 'item', qty: QTY, ...options }),
     (req, _res, next) => {
-      last = req.reservation;
+      last = req.reservation as Reservation;
       next();
     },
     handler,

@@ -35,8 +35,8 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import createError from 'http-errors';
 import request from 'supertest';
-import { createStockStore, stockKeys, type StockStore } from '../lib';
-import { openShop, type Shop } from './example/shop';
+import { createStockStore, stockKeys, type CartLine, type StockStore } from '../lib';
+import { adminPost, openShop, type Shop } from './example/shop';
 import { connectRedis, deleteWithPrefix, keysWithPrefix, uniquePrefix, type AnyRedis } from './helpers/redis';
 
 const SCALE = Number(process.env.FC_RUNS ?? 1);
@@ -303,7 +303,7 @@ async function expectResultOr400<T>(call: () => Promise<T>, valid: (value: T) =>
   if (!valid(value)) throw new Error(`${what}: invalid result ${JSON.stringify(value)}`);
 }
 
-const isState = (s: unknown) => ['held', 'committed', 'released', 'expired', 'unknown'].includes(s as string);
+const isState = (s: unknown) => ['held', 'prepared', 'in-doubt', 'committed', 'released', 'expired', 'unknown'].includes(s as string);
 const isInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v);
 
 // ============================================================================
@@ -369,6 +369,32 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
       );
     });
 
+    it('POST /carts/checkout: any body and headers get a JSON 4xx or the orders', async () => {
+      const line = fc.record({ sku: mostly(fc.constantFrom(...own), skuValue()), qty: mostly(fc.integer({ min: 1, max: 2 }), hostileNumber) }, { requiredKeys: [] });
+      const fields = fc.record(
+        {
+          items: mostly(fc.array(line, { minLength: 1, maxLength: 4 }) as fc.Arbitrary<unknown>, hostileValue(shop.prefix)),
+          payment: mostly(fc.constantFrom('card', 'decline'), hostileValue(shop.prefix)),
+          ['__proto__']: hostileValue(shop.prefix),
+        },
+        { requiredKeys: ['items'] },
+      );
+      await fc.assert(
+        fc.asyncProperty(bodyArb(fields, shop.prefix), headersArb(), async (body, headers) => {
+          const res = await send(request(shop.url).post('/carts/checkout'), { body, headers });
+          expectSane(
+            res,
+            (r) => {
+              const orders = (r.body as { orders?: { id: unknown; sku: unknown; status: unknown }[] }).orders;
+              return r.status === 201 && Array.isArray(orders) && orders.every((o) => isInt(o.id) && own.includes(o.sku as string) && o.status === 'paid');
+            },
+            'POST /carts/checkout',
+          );
+        }),
+        params(150),
+      );
+    });
+
     it('POST /products: any body gets a JSON 4xx or the product', async () => {
       const fields = fc.record(
         {
@@ -386,7 +412,7 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
       );
       await fc.assert(
         fc.asyncProperty(bodyArb(fields, shop.prefix), headersArb(), async (body, headers) => {
-          const res = await send(request(shop.url).post('/products'), { body, headers });
+          const res = await send(adminPost(shop, '/products'), { body, headers });
           if (res.status === 201) created.add((res.body as { sku: string }).sku);
           expectSane(res, (r) => r.status === 201 && isProduct(r.body as Record<string, unknown>), 'POST /products');
         }),
@@ -411,6 +437,8 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
           expectSane(
             res,
             (r) => {
+              // '/products/' is the catalogue, GET /products.
+              if (sku === '') return r.status === 200 && Array.isArray(r.body);
               const b = r.body as Record<string, unknown>;
               return r.status === 200 && own.includes(b.sku as string) && isProduct(b) && isAvailable(b.available);
             },
@@ -426,7 +454,7 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
       const fields = fc.record({ qty: mostly(fc.integer({ min: 1, max: 5 }), hostileNumber), ['__proto__']: hostileValue(shop.prefix) }, { requiredKeys: ['qty'] });
       await fc.assert(
         fc.asyncProperty(pathSku(), bodyArb(fields, shop.prefix), headersArb(), async (sku, body, headers) => {
-          const res = await send(request(shop.url).post(`/products/${sku}/restock`), { body, headers });
+          const res = await send(adminPost(shop, `/products/${sku}/restock`), { body, headers });
           expectSane(
             res,
             (r) => {
@@ -469,6 +497,11 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
     };
     const isSettle = (r: unknown) => isState((r as { state: unknown }).state) && typeof (r as { changed: unknown }).changed === 'boolean';
     const isStock = (v: unknown) => v === null || (isInt(v) && (v as number) >= -1);
+    const isCart = (r: unknown) => {
+      const v = r as Record<string, unknown>;
+      if (v.status === 'reserved') return Array.isArray(v.lines) && v.lines.every((l: { holdId?: unknown; remaining?: unknown }) => typeof l.holdId === 'string' && isInt(l.remaining));
+      return v.status === 'insufficient' && Array.isArray(v.short) && v.short.length > 0;
+    };
 
     type Op = (args: unknown[]) => Promise<void>;
     const ops: Record<string, [fc.Arbitrary<unknown[]>, Op]> = {
@@ -502,6 +535,16 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
         ([k, q, ttl]) =>
           expectResultOr400(() => store.setStock(k as string, q as number, ttl as number | undefined), (v) => v === undefined, `setStock(${fmt(k)}, ${fmt(q)}, ${fmt(ttl)})`),
       ],
+      reserveCart: [
+        fc.tuple(
+          fc.oneof(
+            { weight: 3, arbitrary: fc.array(fc.record({ key: keyArb(), qty: hostileNumber }, { requiredKeys: [] }), { maxLength: 4 }) },
+            { weight: 1, arbitrary: hostileValue(prefix) },
+          ),
+        ),
+        ([lines]) => expectResultOr400(() => store.reserveCart(lines as CartLine[], () => 5), isCart, `reserveCart(${fmt(lines)})`),
+      ],
+      prepare: [fc.tuple(holdIdArb()), ([h]) => expectResultOr400(() => store.prepare(h as string), isSettle, `prepare(${fmt(h)})`)],
       commit: [fc.tuple(holdIdArb()), ([h]) => expectResultOr400(() => store.commit(h as string), isSettle, `commit(${fmt(h)})`)],
       release: [fc.tuple(holdIdArb()), ([h]) => expectResultOr400(() => store.release(h as string), isSettle, `release(${fmt(h)})`)],
       extend: [

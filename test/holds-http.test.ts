@@ -51,7 +51,7 @@ async function checkout(
     '/checkout',
     reserveStock({ store, key: 'sku', qty: 2, ...options }),
     (req, _res, next) => {
-      last = req.reservation;
+      last = req.reservation as Reservation;
       next();
     },
     handler ??

@@ -18,7 +18,7 @@ export const createServer: ServerFactory = async (config) => {
   const bench = new BenchDb(config.mysqlUrl, config.poolMax, db);
   await bench.open();
   const redis = new Redis(config.redisUrl);
-  const { app, store, stats } = createApp({ db, redis, prefix: config.prefix });
+  const { app, store, stats, adminToken } = createApp({ db, redis, prefix: config.prefix });
 
   return {
     handler: app,
@@ -34,7 +34,7 @@ export const createServer: ServerFactory = async (config) => {
           for (let item = queue.shift(); item; item = queue.shift()) {
             const res = await fetch(`http://127.0.0.1:${port}/products`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
               body: JSON.stringify({ sku: item.sku, name: `bench ${item.sku}`, stock: item.stock }),
             });
             if (res.status !== 201) throw new Error(`POST /products ${item.sku}: ${res.status} ${await res.text()}`);

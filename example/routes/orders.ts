@@ -3,9 +3,10 @@ import createError from 'http-errors';
 import { UniqueConstraintError, type Transaction } from 'sequelize';
 import { reserveStock, type Reservation, type StockStore } from '../../lib';
 import type { Database } from '../db';
-import { isStockRefused, readStock, takeStock, type StockRefused } from '../inventory';
+import { isStockRefused, readStock, shrinkOverstatement, takeStock } from '../inventory';
 import type { OrderRow } from '../models';
 import { chargePayment } from '../payment';
+import { transactionWithRetry } from '../transaction';
 import { parseOrder, type OrderBody } from '../validate';
 
 /** Counters a benchmark reads: how much work reached the database. */
@@ -49,7 +50,7 @@ async function placeOrder(
   const { sku, qty, payment } = body;
   stats.dbTransactions++;
   try {
-    return await db.sequelize.transaction(async (transaction) => {
+    return await transactionWithRetry(db, async (transaction) => {
       const earlier = idempotencyKey === undefined ? null : await earlierOrder(db, body, idempotencyKey, transaction);
       if (earlier) return { order: earlier, earlier: true };
       await takeStock(db, sku, qty, transaction);
@@ -70,20 +71,6 @@ async function placeOrder(
     }
     throw error;
   }
-}
-
-/**
- * The database refused units that Redis had reserved: the Redis figure
- * over-states (it was reloaded while other orders held units). Returning all
- * the units would keep it over-stated; keeping them all could under-state
- * when the database still has some. Giving back only what the database has
- * left lowers the excess and never goes below the truth, since the excess
- * was at least `qty - dbStock`.
- */
-async function shrinkOverstatement(store: StockStore, reservation: Reservation, refused: StockRefused): Promise<void> {
-  await reservation.commit();
-  const giveBack = Math.min(refused.dbStock, reservation.qty);
-  if (giveBack > 0) await store.addStock(reservation.key, giveBack);
 }
 
 export function orderRoutes(db: Database, store: StockStore, stats: OrderStats): Router {
@@ -114,7 +101,7 @@ export function orderRoutes(db: Database, store: StockStore, stats: OrderStats):
         // The middleware would give the units back as the error response
         // ends; doing it first means a client that reads the 402 or 409
         // already finds them back in Redis.
-        if (isStockRefused(error)) await shrinkOverstatement(store, reservation, error);
+        if (isStockRefused(error)) await shrinkOverstatement(store, reservation, error, () => reservation.commit());
         else await reservation.release();
         throw error;
       }

@@ -11,6 +11,9 @@ function productView({ sku, name, stock }: ProductRow) {
   return { sku, name, stock };
 }
 
+// The storefront lists one page, newest first: a shop of this example's size fits in it.
+const CATALOGUE_PAGE = 100;
+
 /** Catalogue routes. `stock` is the database's figure, `available` what Redis holds (null: not loaded). */
 export function productRoutes(db: Database, store: StockStore): Router {
   const router = Router();
@@ -23,6 +26,12 @@ export function productRoutes(db: Database, store: StockStore): Router {
       if (error instanceof UniqueConstraintError) throw createError(409, `Product ${JSON.stringify(body.sku)} already exists`);
       throw error;
     }
+  });
+
+  router.get('/products', async (_req, res) => {
+    const products = await db.Product.findAll({ order: [['id', 'DESC']], limit: CATALOGUE_PAGE });
+    const available = await Promise.all(products.map(({ sku }) => store.getStock(sku)));
+    res.set('Cache-Control', 'no-store').json(products.map((product, i) => ({ ...productView(product), available: available[i] })));
   });
 
   router.get('/products/:sku', async (req, res) => {

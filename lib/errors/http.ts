@@ -1,4 +1,5 @@
 import createError, { type HttpError } from 'http-errors';
+import type { ShortLine } from '../types';
 
 /** Properties of the 409 error a sold-out reservation passes to `next`. */
 export interface SoldOutDetails {
@@ -48,6 +49,14 @@ export function soldOut(key: string, requested: number, available: number): Sold
   } finally {
     Error.stackTraceLimit = limit;
   }
+}
+
+/** The 409 of a cart with short lines: each with what it asked for and what there is. */
+export function cartSoldOut(short: readonly ShortLine[]): HttpError<409> & { lines: readonly ShortLine[] } {
+  const named = short.map(({ key, requested, available }) => `${JSON.stringify(key)} (${available} of ${requested})`).join(', ');
+  return createError(409, `Not enough stock for ${named}`, { code: 'ERR_RESERVE_STOCK_SOLD_OUT', lines: short }) as HttpError<409> & {
+    lines: readonly ShortLine[];
+  };
 }
 
 /**

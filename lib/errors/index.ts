@@ -1,2 +1,2 @@
 export { ConfigError, type ConfigErrorCode } from './config-error';
-export { badInput, holdLost, soldOut, unavailable, isHttpError, type SoldOutError, type SoldOutDetails } from './http';
+export { badInput, cartSoldOut, holdLost, soldOut, unavailable, isHttpError, type SoldOutError, type SoldOutDetails } from './http';

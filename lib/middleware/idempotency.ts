@@ -19,9 +19,9 @@ export function checkIdempotencyKey(value: unknown): string | undefined {
   return value;
 }
 
-/** Which request a key was first used for: a retry must be the same one. */
-export function fingerprintOf(req: Request, key: string, qty: number): string {
-  return JSON.stringify([req.method, req.baseUrl + req.path, key, qty]);
+/** Which request a key was first used for (an item and quantity, or a cart's lines): a retry must be the same one. */
+export function fingerprintOf(req: Request, ...wanted: unknown[]): string {
+  return JSON.stringify([req.method, req.baseUrl + req.path, ...wanted]);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { ConfigError } from '../errors';
 import { createStockStore } from '../store/redis-store';
-import type { RedisClient, StockEventHandler, StockStore } from '../types';
+import type { CartLine, RedisClient, StockEventHandler, StockStore } from '../types';
 import { functionOption, intOption } from '../validation/options';
 
 /** A value, or a function of the request that gives it. */
@@ -15,10 +15,16 @@ export interface ReserveStockOptions {
   redis?: RedisClient;
   /** Receives every event of the store made from `redis` (give it to `createStockStore` otherwise). */
   onEvent?: StockEventHandler;
-  /** The item to reserve: a string, or read from the request. Required. */
-  key: FromRequest<string>;
+  /** The item to reserve: a string, or read from the request. Required, unless `items` is given. */
+  key?: FromRequest<string>;
   /** Units to reserve: a positive whole number, or read from the request. Default 1. */
   qty?: FromRequest<number>;
+  /**
+   * A cart instead of one item: its lines, read from the request. All are
+   * reserved or none; lines of the same key are merged; an empty cart or a
+   * bad line is a 400. `req.reservation` is then a `CartReservation`.
+   */
+  items?: (req: Request) => readonly CartLine[] | Promise<readonly CartLine[]>;
   /**
    * Initial stock from the source of truth when Redis has no figure: an
    * integer >= 0, or -1 for unlimited. An http-error it throws passes through.
@@ -51,8 +57,8 @@ export interface ReserveStockOptions {
 /** {@link ReserveStockOptions} with every default filled in, checked once. */
 export interface MiddlewareConfig {
   store: StockStore;
-  readKey: (req: Request) => unknown;
-  readQty: (req: Request) => unknown;
+  /** One item's key and quantity, or a cart's lines. */
+  read: { item: [key: (req: Request) => unknown, qty: (req: Request) => unknown] } | { cart: (req: Request) => unknown };
   loader: ((key: string, req: Request) => number | Promise<number>) | undefined;
   releaseWhen: (statusCode: number, req: Request, res: Response) => boolean;
   autoCommit: boolean;
@@ -93,6 +99,14 @@ function resolveStore(options: ReserveStockOptions): StockStore {
   return createStockStore({ redis, onEvent });
 }
 
+function resolveRead(options: ReserveStockOptions): MiddlewareConfig['read'] {
+  if (options.items === undefined) return { item: [reader(options.key, 'key'), reader(options.qty, 'qty', 1)] };
+  if (options.key !== undefined || options.qty !== undefined) {
+    throw new ConfigError('ERR_RESERVE_STOCK_KEY', 'give either "items" (a cart) or "key" and "qty", not both');
+  }
+  return { cart: functionOption<(req: Request) => unknown>(options, 'items') as (req: Request) => unknown };
+}
+
 function resolveIdempotency(options: ReserveStockOptions): ((req: Request) => unknown) | undefined {
   if (options.idempotencyKey === false) return undefined;
   return functionOption<(req: Request) => unknown>(options, 'idempotencyKey', idempotencyHeader);
@@ -108,8 +122,7 @@ export function resolveMiddlewareOptions(options: ReserveStockOptions): Middlewa
   }
   return {
     store: resolveStore(options),
-    readKey: reader(options.key, 'key'),
-    readQty: reader(options.qty, 'qty', 1),
+    read: resolveRead(options),
     loader: functionOption(options, 'loader'),
     releaseWhen: functionOption(options, 'releaseWhen', failed),
     autoCommit,

@@ -10,6 +10,7 @@ import type { ExtendResult, HoldState, Reservation, SettleResult, StockStore } f
  * round. A settled reservation costs no further round trip.
  */
 export class HeldReservation implements Reservation {
+  readonly kind = 'item';
   state: HoldState = 'held';
   private settling: Promise<SettleResult> | undefined;
 

@@ -1,7 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { badInput, isHttpError, soldOut } from '../errors';
-import type { Reservation } from '../types';
+import { badInput, cartSoldOut, isHttpError, soldOut } from '../errors';
+import type { CartLine, CartReservation, Reservation } from '../types';
+import { mergeCart } from '../validation/cart';
 import { assertKey, assertQuantity } from '../validation/input';
+import { HeldCart } from './cart-reservation';
 import { checkIdempotencyKey, claimRequest, fingerprintOf, recordOnEnd, replay } from './idempotency';
 import { onResponseEnd } from './on-response-end';
 import { resolveMiddlewareOptions, type MiddlewareConfig, type ReserveStockOptions } from './options';
@@ -11,8 +13,11 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by `reserveStock` once the units are reserved. */
-      reservation?: Reservation;
+      /**
+       * Set by `reserveStock` once the units are reserved: a `Reservation`
+       * (`kind: 'item'`), or a `CartReservation` (`kind: 'cart'`) with `items`.
+       */
+      reservation?: Reservation | CartReservation;
     }
   }
 }
@@ -20,27 +25,49 @@ declare global {
 /** reserveFor's answer when it has answered the request itself (a replay). */
 const ANSWERED = Symbol('answered');
 
-function readInput(req: Request, config: MiddlewareConfig): Promise<[key: string, qty: number, idempotencyKey: string | undefined]> {
-  return (async () => {
-    let key: unknown;
-    let qty: unknown;
-    try {
-      key = await config.readKey(req);
-      qty = await config.readQty(req);
-    } catch (error) {
-      throw isHttpError(error) ? error : badInput('Could not read the stock key and quantity from the request', error);
+/** What a request asks for: one item, or a cart's lines (merged, in key order). */
+type Wanted = { key: string; qty: number } | { lines: CartLine[] };
+
+async function readWanted(req: Request, { read }: MiddlewareConfig): Promise<Wanted> {
+  let key: unknown;
+  let qty: unknown;
+  let lines: unknown;
+  try {
+    if ('cart' in read) lines = await read.cart(req);
+    else {
+      key = await read.item[0](req);
+      qty = await read.item[1](req);
     }
-    assertKey(key);
-    assertQuantity(qty);
-    return [key, qty, checkIdempotencyKey(config.readIdempotencyKey?.(req))];
-  })();
+  } catch (error) {
+    throw isHttpError(error) ? error : badInput('Could not read what to reserve from the request', error);
+  }
+  if ('cart' in read) return { lines: mergeCart(lines) };
+  assertKey(key);
+  assertQuantity(qty);
+  return { key, qty };
+}
+
+/** Reserves what the request asks for: the reservation, or the sold-out error. */
+async function hold(req: Request, wanted: Wanted, config: MiddlewareConfig): Promise<Reservation | CartReservation | Error> {
+  const { store, loader, holdSeconds } = config;
+  const load = loader && ((key: string) => loader(key, req));
+  if ('lines' in wanted) {
+    const result = await store.reserveCart(wanted.lines, load, { holdSeconds });
+    return result.status === 'insufficient' ? cartSoldOut(result.short) : new HeldCart(result.lines, store);
+  }
+  const { key, qty } = wanted;
+  const result = await store.reserve(key, qty, load, { holdSeconds });
+  if (result.status === 'insufficient') return soldOut(key, qty, result.available);
+  const remaining = result.status === 'reserved' ? result.remaining : -1;
+  return new HeldReservation(key, qty, remaining, result.holdId, result.expiresAt, store);
 }
 
 async function reserveFor(req: Request, res: Response, config: MiddlewareConfig): Promise<unknown> {
-  const [key, qty, idempotencyKey] = await readInput(req, config);
+  const wanted = await readWanted(req, config);
+  const idempotencyKey = checkIdempotencyKey(config.readIdempotencyKey?.(req));
   const { store } = config;
   if (idempotencyKey !== undefined) {
-    const fingerprint = fingerprintOf(req, key, qty);
+    const fingerprint = 'lines' in wanted ? fingerprintOf(req, wanted.lines) : fingerprintOf(req, wanted.key, wanted.qty);
     const retry = await claimRequest(store, idempotencyKey, fingerprint, config.holdSeconds ?? store.holdSeconds);
     if (retry) {
       if ('error' in retry) return retry.error;
@@ -52,11 +79,8 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
     // released) gets a hold of its own.
     recordOnEnd(res, store, idempotencyKey, fingerprint, config.idempotencySeconds);
   }
-  const { loader } = config;
-  const result = await store.reserve(key, qty, loader && ((k) => loader(k, req)), { holdSeconds: config.holdSeconds });
-  if (result.status === 'insufficient') return soldOut(key, qty, result.available);
-  const remaining = result.status === 'reserved' ? result.remaining : -1;
-  const reservation = new HeldReservation(key, qty, remaining, result.holdId, result.expiresAt, store);
+  const reservation = await hold(req, wanted, config);
+  if (reservation instanceof Error) return reservation;
   req.reservation = reservation;
   onResponseEnd(res, () => {
     if (config.releaseWhen(res.statusCode, req, res)) void reservation.release();
@@ -69,7 +93,7 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
  * Express middleware that reserves stock before the order handler runs.
  *
  * Sold out: `next(err)` with a 409 carrying `key`, `requested` and
- * `available`. Bad key or quantity: 400. Redis or the loader unavailable:
+ * `available` (a cart's: `lines`, each short line with those three). Bad key or quantity: 400. Redis or the loader unavailable:
  * 503 within the store's deadlines. Otherwise the units are held,
  * `req.reservation` is set and the handler runs. When the handler ends the
  * response, the hold is released if `releaseWhen` says so (status >= 400 by
@@ -86,6 +110,13 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
  *   qty: (req) => req.body.qty,
  *   loader: (sku) => stockFromDb(sku),
  * }), placeOrder);
+ *
+ * // A cart: every line or none.
+ * app.post('/checkout', express.json(), reserveStock({
+ *   store,
+ *   items: (req) => req.body.items.map((line) => ({ key: line.sku, qty: line.qty })),
+ *   loader: (sku) => stockFromDb(sku),
+ * }), placeCartOrder);
  */
 export function reserveStock(options: ReserveStockOptions): RequestHandler {
   const config = resolveMiddlewareOptions(options);

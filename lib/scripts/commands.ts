@@ -4,9 +4,13 @@ import { join } from 'node:path';
 import type { RedisClient } from '../types';
 import { findLuaDir } from './lua-dir';
 
-/** The scripts, by the name of their file less `-<number of keys>.lua`. */
+/**
+ * The scripts, by the name of their file less `-<number of keys>.lua`
+ * (`-N`: a number of keys given with each call).
+ */
 export const SCRIPT_FILES = {
   reserveHold: 'reserveHold-5.lua',
+  reserveCart: 'reserveCart-N.lua',
   initAndReserveHold: 'initAndReserveHold-5.lua',
   settleHold: 'settleHold-5.lua',
   extendHold: 'extendHold-5.lua',
@@ -27,8 +31,12 @@ export type HoldList = 'all' | 'in-doubt' | 'none';
 /** reserveHold-5 and initAndReserveHold-5: `{ code, available, expiresAt, expired, written, replayed }`. */
 export type ReserveReply = [code: number, available: number, expiresAt: number, expired: number, written: number, replayed: number];
 
+/** reserveCart-N: `{ status, list, expired }` (see the script). */
+export type CartReply = [status: 'reserved' | 'short' | 'missing', list: number[], expired: number[]];
+
 /** The scripts as methods, as `bindCommands` defines them on a client. */
 export interface StockCommands {
+  reserveCart(numberOfKeys: number, ...args: (string | number)[]): Promise<CartReply>;
   reserveHold(...args: [...HoldKeys, qty: number, nonce: string, holdMs: number, retentionMs: number]): Promise<ReserveReply>;
   initAndReserveHold(
     ...args: [...HoldKeys, stock: number, ttlSeconds: number, qty: number, nonce: string, holdMs: number, retentionMs: number, epoch: string]
@@ -54,7 +62,8 @@ export interface StockCommands {
 interface LoadedScript {
   /** Versioned by content, so two versions of this package can share one client. */
   command: string;
-  numberOfKeys: number;
+  /** Undefined for `-N`: each call then starts with its number of keys. */
+  numberOfKeys: number | undefined;
   lua: string;
 }
 
@@ -78,7 +87,8 @@ function loadScripts(): Record<ScriptName, LoadedScript> {
   for (const [name, file] of Object.entries(SCRIPT_FILES) as [ScriptName, string][]) {
     const lua = readScript(dir, file);
     const sha = createHash('sha1').update(lua).digest('hex').slice(0, 12);
-    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+    const count = /-(\d+)\.lua$/.exec(file)?.[1];
+    const numberOfKeys = count === undefined ? undefined : Number(count);
     scripts[name] = { command: `reserveStock:${name}:${sha}`, numberOfKeys, lua };
   }
   loaded = scripts;

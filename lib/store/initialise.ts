@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isHttpError, unavailable } from '../errors';
 import type { InitLock } from '../lock/init-lock';
-import type { ReserveReply } from '../scripts/commands';
 import type { StockLoader } from '../types';
 import { backoffDelay } from '../util/backoff';
 import { withDeadline } from '../util/deadline';
@@ -20,25 +19,26 @@ export interface InitContext {
   lock: InitLock;
 }
 
-/** Writes the loaded figure (SET NX) with a new epoch and reserves, in one script. */
-type InitAndReserve = (stock: number, epoch: string) => Promise<ReserveReply>;
-/** The plain reserve call, tried again. */
-type ReserveAgain = () => Promise<ReserveReply>;
+/** The call that found no figure, tried again: its answer, or undefined while the figure is still missing. */
+type TryAgain<T> = () => Promise<T | undefined>;
+/** Writes the loaded figure (SET NX) with a new epoch, and whatever goes with it in the same script. */
+type WriteFigure<T> = (stock: number, epoch: string) => Promise<{ value: T; written: boolean }>;
 
 /**
- * Reserves against a figure that is missing: one caller across every process
- * takes the lock, loads the figure and writes it while reserving; the others
- * wait with backoff, then reserve. Nobody is turned away because someone
- * else holds the lock; everyone gives up with a 503 after `initTimeoutMs`.
+ * Runs a call that needs a figure that is missing: one caller across every
+ * process takes the lock, loads the figure and writes it (with the call, in
+ * one script, where it can); the others wait with backoff, then try again.
+ * Nobody is turned away because someone else holds the lock; everyone gives
+ * up with a 503 after `initTimeoutMs`.
  */
-export async function reserveWhenMissing(
+export async function whenFigureMissing<T>(
   ctx: InitContext,
   keys: StockKeys,
   key: string,
   loader: StockLoader | undefined,
-  initAndReserve: InitAndReserve,
-  reserveAgain: ReserveAgain,
-): Promise<ReserveReply> {
+  tryAgain: TryAgain<T>,
+  write: WriteFigure<T>,
+): Promise<T> {
   if (!loader) throw unavailable(`Stock for ${JSON.stringify(key)} is not initialised and no loader was given`);
   const deadline = Date.now() + ctx.config.initTimeoutMs;
   for (let attempt = 0; ; attempt++) {
@@ -46,13 +46,13 @@ export async function reserveWhenMissing(
     if (token !== null) {
       try {
         // Another holder may have written the figure between our miss and our lock.
-        const again = await reserveAgain();
-        if (again[0] !== NOT_INITIALISED) return again;
+        const again = await tryAgain();
+        if (again !== undefined) return again;
         const ms = Math.max(1, Math.min(ctx.config.loaderTimeoutMs, deadline - Date.now()));
         const stock = await load(ctx, key, loader, ms);
-        const reply = await initAndReserve(stock, randomBytes(8).toString('hex'));
-        if (reply[4] === 1) ctx.config.emit?.({ type: 'initialised', key, stock });
-        return reply;
+        const { value, written } = await write(stock, randomBytes(8).toString('hex'));
+        if (written) ctx.config.emit?.({ type: 'initialised', key, stock });
+        return value;
       } finally {
         ctx.lock.releaseQuietly(keys.lock, token, (error) =>
           ctx.config.emit?.({ type: 'error', operation: 'lock', key, error }),
@@ -64,8 +64,8 @@ export async function reserveWhenMissing(
       throw unavailable(`Timed out waiting for the stock of ${JSON.stringify(key)} to be initialised`);
     }
     await sleep(Math.min(left, backoffDelay(attempt)));
-    const reply = await reserveAgain();
-    if (reply[0] !== NOT_INITIALISED) return reply;
+    const reply = await tryAgain();
+    if (reply !== undefined) return reply;
   }
 }
 

@@ -14,6 +14,8 @@ export interface StoreConfig {
   initTimeoutMs: number;
   holdMs: number;
   retentionMs: number;
+  waitReplicas: number;
+  waitTimeoutMs: number;
   emit: StockEventHandler | undefined;
 }
 
@@ -37,16 +39,26 @@ export function resolveStoreOptions(options: StockStoreOptions): StoreConfig {
       `option "lockTtlMs" (${lockTtlMs}) must exceed "loaderTimeoutMs" (${loaderTimeoutMs}), or the lock could expire while its holder still loads`,
     );
   }
+  const timeoutMs = intOption(options, 'timeoutMs', 2000, 1, DAY_MS);
+  const waitTimeoutMs = intOption(options, 'waitTimeoutMs', 100, 1, DAY_MS);
+  if (waitTimeoutMs >= timeoutMs) {
+    throw new ConfigError(
+      'ERR_RESERVE_STOCK_OPTION',
+      `option "waitTimeoutMs" (${waitTimeoutMs}) must be below "timeoutMs" (${timeoutMs}): the WAIT is one command under that deadline`,
+    );
+  }
   return {
     redis,
     prefix,
     ttlSeconds: intOption(options, 'ttlSeconds', HOUR, 0),
-    timeoutMs: intOption(options, 'timeoutMs', 2000, 1, DAY_MS),
+    timeoutMs,
     loaderTimeoutMs,
     lockTtlMs,
     initTimeoutMs: intOption(options, 'initTimeoutMs', lockTtlMs + 1000, 1, DAY_MS),
     holdMs: intOption(options, 'holdSeconds', 900, 1, 365 * 86_400) * 1000,
     retentionMs: intOption(options, 'retentionSeconds', 86_400, 1, 365 * 86_400) * 1000,
+    waitReplicas: intOption(options, 'waitReplicas', 0, 0, 100),
+    waitTimeoutMs,
     emit: safeEmitter(functionOption<StockEventHandler>(options, 'onEvent')),
   };
 }

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { badInput } from '../errors';
+import { badInput, unavailable } from '../errors';
 import { InitLock } from '../lock/init-lock';
-import { bindCommands, type HoldList, type ReserveReply, type StockCommands } from '../scripts/commands';
+import { bindCommands, type CartReply, type HoldList, type ReserveReply, type StockCommands } from '../scripts/commands';
 import type {
+  CartLine,
+  CartOptions,
+  CartResult,
   CommitCheck,
   ExtendResult,
   HoldState,
@@ -18,10 +21,13 @@ import type {
   StockStoreOptions,
 } from '../types';
 import { toError } from '../util/events';
+import { mergeCart } from '../validation/cart';
 import { assertKey, assertQuantity, assertStockFigure } from '../validation/input';
+import { reserveLineByLine } from './cart';
+import { fitOneCall, masterOf } from './cluster';
 import { settleInBackground } from './settle-in-background';
 import { holdIdOf, makeHoldId, nonceOf, parseHoldId } from './hold-id';
-import { NOT_INITIALISED, reserveWhenMissing, type InitContext } from './initialise';
+import { NOT_INITIALISED, whenFigureMissing, type InitContext } from './initialise';
 import { StockKeysMemo, type StockKeys } from './keys';
 import { resolveStoreOptions, type StoreConfig } from './options';
 import { RedisCaller } from './redis-caller';
@@ -65,34 +71,140 @@ class RedisStockStore implements StockStore, InitContext {
     assertQuantity(qty);
     const holdId = options?.holdId ?? makeHoldId(key);
     const nonce = options?.holdId === undefined ? nonceOf(holdId) : this.ownHold(holdId, key).nonce;
-    let holdMs = this.config.holdMs;
-    if (options?.holdSeconds !== undefined) {
-      assertWholeNumber(options.holdSeconds, 'holdSeconds', 1);
-      holdMs = options.holdSeconds * 1000;
-    }
+    const holdMs = this.holdMsOf(options?.holdSeconds);
     const keys = this.keys.of(key);
+    let reply: ReserveReply;
     try {
-      let reply = await this.reserveOnce(keys, holdId, nonce, qty, holdMs);
+      reply = await this.reserveOnce(keys, holdId, nonce, qty, holdMs);
       if (reply[0] === NOT_INITIALISED) {
         const { commands, config } = this;
-        reply = await reserveWhenMissing(
+        reply = await whenFigureMissing(
           this,
           keys,
           key,
           loader,
-          (stock, epoch) =>
-            this.caller.run(
+          async () => {
+            const again = await this.reserveOnce(keys, holdId, nonce, qty, holdMs);
+            return again[0] === NOT_INITIALISED ? undefined : again;
+          },
+          async (stock, epoch) => {
+            const value = await this.caller.run(
               () =>
                 commands.initAndReserveHold(...keys.holds, stock, config.ttlSeconds, qty, nonce, holdMs, config.retentionMs, epoch),
               this.onLateReply(holdId),
-            ),
-          () => this.reserveOnce(keys, holdId, nonce, qty, holdMs),
+            );
+            return { value, written: value[4] === 1 };
+          },
         );
       }
-      return this.toResult(key, qty, holdId, reply);
     } catch (error) {
       this.reportUnavailable('reserve', key, error);
       throw error;
+    }
+    const result = this.toResult(key, qty, holdId, reply);
+    if (result.status !== 'insufficient' && reply[5] !== 1) await this.replicate(key);
+    return result;
+  }
+
+  private holdMsOf(holdSeconds: number | undefined): number {
+    if (holdSeconds === undefined) return this.config.holdMs;
+    assertWholeNumber(holdSeconds, 'holdSeconds', 1);
+    return holdSeconds * 1000;
+  }
+
+  async reserveCart(lines: readonly CartLine[], loader?: StockLoader, options?: CartOptions): Promise<CartResult> {
+    const cart = mergeCart(lines);
+    const holdMs = this.holdMsOf(options?.holdSeconds);
+    const keys = cart.map(({ key }) => this.keys.of(key));
+    if (!fitOneCall(this.config.redis, keys.map((k) => k.stock))) {
+      return reserveLineByLine(this, cart, loader, options?.holdSeconds);
+    }
+    const holdIds = cart.map(({ key }) => makeHoldId(key));
+    const flatKeys = keys.flatMap((k) => k.holds);
+    const args = [holdMs, this.config.retentionMs, ...cart.flatMap(({ qty }, i) => [qty, nonceOf(holdIds[i] as string)])];
+    const deadline = Date.now() + this.config.initTimeoutMs;
+    const first = (cart[0] as CartLine).key;
+    try {
+      for (;;) {
+        const reply = await this.caller.run(
+          () => this.commands.reserveCart(flatKeys.length, ...flatKeys, ...args),
+          (late) => {
+            if (late[0] === 'reserved') for (const id of holdIds) void settleInBackground(this, id, 'release');
+          },
+        );
+        reply[2].forEach((expired, i) => this.reportExpired((cart[i] as CartLine).key, expired));
+        if (reply[0] !== 'missing') return await this.toCartResult(cart, holdIds, reply);
+        if (Date.now() >= deadline) throw unavailable('Timed out waiting for the stock of the cart to be initialised');
+        for (const line of reply[1]) {
+          await this.loadFigure((cart[line - 1] as CartLine).key, keys[line - 1] as StockKeys, loader);
+        }
+      }
+    } catch (error) {
+      this.reportUnavailable('reserve', first, error);
+      throw error;
+    }
+  }
+
+  private async toCartResult(cart: CartLine[], holdIds: string[], [status, list]: CartReply): Promise<CartResult> {
+    const emit = this.config.emit;
+    if (status === 'short') {
+      const short = [];
+      for (let i = 0; i < list.length; i += 2) {
+        const { key, qty } = cart[(list[i] as number) - 1] as CartLine;
+        const available = list[i + 1] as number;
+        emit?.({ type: 'sold-out', key, requested: qty, available });
+        short.push({ key, requested: qty, available });
+      }
+      return { status: 'insufficient', short };
+    }
+    let fresh = false;
+    const lines = cart.map(({ key, qty }, i) => {
+      const [code, , expiresAt, replayed] = list.slice(i * 4, i * 4 + 4) as [number, number, number, number];
+      const holdId = holdIds[i] as string;
+      if (replayed !== 1) {
+        fresh = true;
+        emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
+      }
+      return { key, qty, remaining: code, holdId, expiresAt };
+    });
+    // One call, one node: one WAIT covers every line.
+    if (fresh) await this.replicate((cart[0] as CartLine).key);
+    return { status: 'reserved', lines };
+  }
+
+  /** Loads a missing figure for a cart line (SET NX, under the lock), reserving nothing. */
+  private loadFigure(key: string, keys: StockKeys, loader: StockLoader | undefined): Promise<true> {
+    const { caller, commands, config } = this;
+    const [figure, epochKey] = keys.holds;
+    return whenFigureMissing(
+      this,
+      keys,
+      key,
+      loader,
+      async () => ((await caller.run(() => config.redis.exists(figure))) === 1 ? true : undefined),
+      async (stock, epoch) => {
+        const written = await caller.run(() => commands.setStock(figure, epochKey, stock, config.ttlSeconds, epoch, 'NX'));
+        return { value: true, written: written === 1 };
+      },
+    );
+  }
+
+  /**
+   * With `waitReplicas`, waits (Redis WAIT, on the item's master) until that
+   * many replicas have this connection's writes. Never fails the
+   * reservation: a shortfall or an error is reported as an `error` event.
+   */
+  private async replicate(key: string): Promise<void> {
+    const { redis, waitReplicas, waitTimeoutMs } = this.config;
+    if (waitReplicas === 0) return;
+    try {
+      const master = masterOf(redis, this.keys.of(key).stock);
+      const acked = master === null ? 0 : await this.caller.run(() => master.wait(waitReplicas, waitTimeoutMs));
+      if (acked < waitReplicas) {
+        throw new Error(`Only ${acked} of ${waitReplicas} replicas had the reservation within ${waitTimeoutMs} ms`);
+      }
+    } catch (error) {
+      this.config.emit?.({ type: 'error', operation: 'replicate', key, error: toError(error) });
     }
   }
 

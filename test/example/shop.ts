@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { stockKeys, type StockEvent, type StockStore } from '../../lib';
+import { randomAdminToken } from '../../example/admin';
 import { createApp } from '../../example/app';
 import { readConfig } from '../../example/config';
 import { createDatabase, prepareDatabase, type Database } from '../../example/db';
@@ -23,6 +24,8 @@ export interface Shop {
   stats: OrderStats;
   prefix: string;
   events: StockEvent[];
+  /** The admin routes' token: ADMIN_TOKEN, or a random one. */
+  adminToken: string;
   /** A fresh sku, removed with its orders and Redis key on close. */
   sku(label?: string): string;
   close(): Promise<void>;
@@ -37,7 +40,8 @@ export async function openShop(): Promise<Shop> {
   const redis = connectRedis();
   const prefix = `test:example:${suffix()}:`;
   const events: StockEvent[] = [];
-  const { app, store, stats } = createApp({ db, redis, prefix, onEvent: (event) => events.push(event) });
+  const adminToken = process.env.ADMIN_TOKEN || randomAdminToken();
+  const { app, store, stats } = createApp({ db, redis, prefix, adminToken, onEvent: (event) => events.push(event) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', 1024, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
@@ -50,6 +54,7 @@ export async function openShop(): Promise<Shop> {
     stats,
     prefix,
     events,
+    adminToken,
     sku(label = 'item') {
       const sku = `t-${label}-${suffix()}`;
       skus.push(sku);
@@ -86,10 +91,15 @@ export function useShop(): () => Shop {
   };
 }
 
+/** A POST to one of the admin routes, with the shop's token. */
+export function adminPost(shop: Shop, path: string): request.Test {
+  return request(shop.url).post(path).set('Authorization', `Bearer ${shop.adminToken}`);
+}
+
 /** Creates a product through the API. */
 export async function addProduct(shop: Shop, stock: number, label?: string): Promise<string> {
   const sku = shop.sku(label);
-  await request(shop.url).post('/products').send({ sku, name: `Test ${sku}`, stock }).expect(201);
+  await adminPost(shop, '/products').send({ sku, name: `Test ${sku}`, stock }).expect(201);
   return sku;
 }
 

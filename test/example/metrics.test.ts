@@ -1,0 +1,118 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { createMetrics } from '../../example/metrics';
+import { metricNames, parseMetrics } from '../helpers/prometheus';
+import { waitFor } from '../helpers/wait';
+import { addProduct, openShop, order, type Shop } from './shop';
+
+/** The samples these tests follow: the library's counters and the latency histogram's counts. */
+const FOLLOWED = [
+  'reserve_stock_reserved_total',
+  'reserve_stock_reserved_units_total',
+  'reserve_stock_sold_out_total',
+  'reserve_stock_committed_total',
+  'reserve_stock_released_total',
+  'reserve_stock_expired_holds_total',
+  'reserve_stock_initialised_total',
+  'reserve_stock_reconciled_total',
+  'reserve_stock_reservation_duration_seconds_count{outcome="reserved"}',
+  'reserve_stock_reservation_duration_seconds_count{outcome="sold_out"}',
+  'reserve_stock_reservation_duration_seconds_count{outcome="failed"}',
+];
+
+describe('example app: GET /metrics', () => {
+  let shop: Shop;
+  before(async () => {
+    shop = await openShop();
+  });
+  after(async () => {
+    await shop.close();
+  });
+
+  async function scrape(): Promise<Map<string, number>> {
+    const res = await request(shop.url).get('/metrics').expect(200).expect('content-type', /^text\/plain; version=0\.0\.4/);
+    return parseMetrics(res.text);
+  }
+
+  /** The followed samples, 0 for those not written yet (a labelled series appears on first use). */
+  async function followed(): Promise<Record<string, number>> {
+    const samples = await scrape();
+    return Object.fromEntries(FOLLOWED.map((name) => [name, samples.get(name) ?? 0]));
+  }
+
+  it('counts exactly what a sale did', async () => {
+    const sku = await addProduct(shop, 3, 'metrics');
+    const before = await followed();
+    await order(shop, sku, 2).expect(201); // loads the figure, reserves 2, commits
+    await order(shop, sku, 1, 'decline').expect(402); // reserves 1, releases it
+    await order(shop, sku, 1).expect(201);
+    await order(shop, sku, 1).expect(409);
+    await order(shop, sku, 5).expect(409);
+    const expected = {
+      ...before,
+      reserve_stock_reserved_total: before.reserve_stock_reserved_total! + 3,
+      reserve_stock_reserved_units_total: before.reserve_stock_reserved_units_total! + 4,
+      reserve_stock_sold_out_total: before.reserve_stock_sold_out_total! + 2,
+      reserve_stock_committed_total: before.reserve_stock_committed_total! + 2,
+      reserve_stock_released_total: before.reserve_stock_released_total! + 1,
+      reserve_stock_initialised_total: before.reserve_stock_initialised_total! + 1,
+      'reserve_stock_reservation_duration_seconds_count{outcome="reserved"}': before['reserve_stock_reservation_duration_seconds_count{outcome="reserved"}']! + 3,
+      'reserve_stock_reservation_duration_seconds_count{outcome="sold_out"}': before['reserve_stock_reservation_duration_seconds_count{outcome="sold_out"}']! + 2,
+    };
+    // The handler settles each hold before it answers; waiting only covers a settle event still on its way.
+    let after: Record<string, number> = {};
+    await waitFor(async () => {
+      after = await followed();
+      return after.reserve_stock_committed_total === expected.reserve_stock_committed_total;
+    }, 'the commits to be counted');
+    expect(after).to.deep.equal(expected);
+    expect((await scrape()).get('reserve_stock_errors_total')).to.equal(undefined);
+  });
+
+  it('names every metric reserve_stock_*, Node\'s process metrics included, with no sku label', async () => {
+    const samples = await scrape();
+    const names = metricNames(samples);
+    expect(names.filter((name) => !name.startsWith('reserve_stock_'))).to.deep.equal([]);
+    for (const name of ['reserve_stock_process_cpu_user_seconds_total', 'reserve_stock_nodejs_heap_size_used_bytes', 'reserve_stock_nodejs_eventloop_lag_seconds']) {
+      expect(names).to.include(name);
+    }
+    expect([...samples.keys()].filter((sample) => sample.includes('sku='))).to.deep.equal([]);
+  });
+
+  it('each app has a registry of its own: a second shop starts from zero', async () => {
+    const other = await openShop();
+    try {
+      const sku = await addProduct(other, 1, 'own-registry');
+      await order(other, sku, 1).expect(201);
+      const samples = parseMetrics((await request(other.url).get('/metrics').expect(200)).text);
+      expect(samples.get('reserve_stock_reserved_total')).to.equal(1);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('example metrics: the sku label is opt-in', () => {
+  const errorEvent = { type: 'error', operation: 'reserve', key: 'mug', error: new Error('down') } as const;
+
+  it('with skuLabel, the counters carry the sku; errors keep their operation', async () => {
+    const metrics = createMetrics({ skuLabel: true });
+    metrics.onEvent({ type: 'reserved', key: 'mug', qty: 2, remaining: 3, holdId: 'h' });
+    metrics.onEvent({ type: 'expired', key: 'mug', holds: 4 });
+    metrics.onEvent(errorEvent);
+    const samples = parseMetrics(await metrics.registry.metrics());
+    expect(samples.get('reserve_stock_reserved_total{sku="mug"}')).to.equal(1);
+    expect(samples.get('reserve_stock_reserved_units_total{sku="mug"}')).to.equal(2);
+    expect(samples.get('reserve_stock_expired_holds_total{sku="mug"}')).to.equal(4);
+    expect(samples.get('reserve_stock_errors_total{operation="reserve",sku="mug"}')).to.equal(1);
+  });
+
+  it('without it, one series per counter (by operation for errors)', async () => {
+    const metrics = createMetrics();
+    metrics.onEvent({ type: 'reserved', key: 'mug', qty: 2, remaining: 3, holdId: 'h' });
+    metrics.onEvent(errorEvent);
+    const samples = parseMetrics(await metrics.registry.metrics());
+    expect(samples.get('reserve_stock_reserved_total')).to.equal(1);
+    expect(samples.get('reserve_stock_errors_total{operation="reserve"}')).to.equal(1);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * `waitReplicas`: after a reservation, WAIT on the item's master until that
+ * many replicas have the write. Runs on a private master with one replica.
+ */
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { createStockStore, stockKeys, type StockEvent, type StockStore } from '../lib';
+import { RedisServer } from './helpers/redis-server';
+import { uniquePrefix } from './helpers/redis';
+import { sleep } from './helpers/wait';
+
+describe('waitReplicas', function () {
+  this.timeout(30_000);
+  let master: RedisServer;
+  let replica: RedisServer;
+  let client: Redis;
+  let replicaClient: Redis;
+
+  before(async () => {
+    master = await RedisServer.start();
+    replica = await RedisServer.start({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    client = new Redis(master.url);
+    replicaClient = new Redis(replica.url);
+    for (let i = 0; i < 100 && !(await replicaClient.info('replication')).includes('master_link_status:up'); i++) await sleep(100);
+  });
+
+  after(async () => {
+    client.disconnect();
+    replicaClient.disconnect();
+    await replica.dispose();
+    await master.dispose();
+  });
+
+  function make(waitReplicas: number): { store: StockStore; events: StockEvent[]; prefix: string } {
+    const events: StockEvent[] = [];
+    const prefix = uniquePrefix('wait');
+    return { store: createStockStore({ redis: client, prefix, waitReplicas, waitTimeoutMs: 200, onEvent: (e) => events.push(e) }), events, prefix };
+  }
+
+  it('waitReplicas 1: when the reservation answers, the replica already has the deduction', async () => {
+    const { store, events, prefix } = make(1);
+    await store.setStock('sku', 50);
+    for (let i = 1; i <= 20; i++) {
+      await store.reserve('sku', 1);
+      expect(await replicaClient.get(stockKeys(prefix, 'sku').stock)).to.equal(String(50 - i));
+    }
+    const cart = await store.reserveCart([{ key: 'sku', qty: 2 }]);
+    expect(cart.status).to.equal('reserved');
+    expect(await replicaClient.get(stockKeys(prefix, 'sku').stock)).to.equal('28');
+    expect(events.filter((e) => e.type === 'error')).to.deep.equal([]);
+  });
+
+  it('more replicas than there are: the reservation stands, and an error event says how many had it', async () => {
+    const { store, events } = make(2);
+    await store.setStock('sku', 5);
+    const result = await store.reserve('sku', 2);
+    expect(result).to.include({ status: 'reserved', remaining: 3 });
+    const errors = events.filter((e) => e.type === 'error');
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.include({ operation: 'replicate', key: 'sku' });
+    expect((errors[0] as { error: Error }).error.message).to.equal('Only 1 of 2 replicas had the reservation within 200 ms');
+    // A sold-out answer wrote nothing: no WAIT.
+    expect(await store.reserve('sku', 10)).to.deep.equal({ status: 'insufficient', available: 3 });
+    expect(events.filter((e) => e.type === 'error')).to.have.length(1);
+  });
+
+  it('setup: waitTimeoutMs must stay below timeoutMs', () => {
+    expect(() => createStockStore({ redis: client, waitReplicas: 1, waitTimeoutMs: 2000, timeoutMs: 2000 }))
+      .to.throw()
+      .with.property('code', 'ERR_RESERVE_STOCK_OPTION');
+  });
+});
