@@ -10,7 +10,7 @@ import { held } from '../helpers/holds';
 import { useSharedRedis } from '../helpers/redis';
 import type { RedisServer } from '../helpers/redis-server';
 import { sleep } from '../helpers/wait';
-import { sharedCluster } from './fixture';
+import { itemsOnDistinctMasters, sharedCluster } from './fixture';
 
 const shared = useSharedRedis('cluster');
 
@@ -73,18 +73,11 @@ describe('Redis Cluster: slots, scripts and resharding', function () {
   });
 
   it('one hot item on each master, 500 concurrent buyers each: exactly min(N, S) reserved per item', async () => {
-    const cluster = sharedCluster();
     const prefix = shared.prefix();
     const store = createStockStore({ redis: shared.redis, prefix });
     const STOCK = 200;
     const BUYERS = 500;
-    // The first item served by each master.
-    const byMaster = new Map<RedisServer, string>();
-    for (let i = 0; byMaster.size < 3; i++) {
-      const master = await cluster.masterOfKey(stockKeys(prefix, `item-${i}`).stock);
-      if (!byMaster.has(master)) byMaster.set(master, `item-${i}`);
-    }
-    const items = [...byMaster.values()];
+    const items = await itemsOnDistinctMasters(prefix, 3, 'item');
     for (const item of items) await store.setStock(item, STOCK);
 
     const results = await Promise.all(items.flatMap((item) => Array.from({ length: BUYERS }, () => store.reserve(item, 1))));
