@@ -6,7 +6,8 @@
  *
  * Env: PORT, REDIS_URL (the suite's private redis-server) or
  * REDIS_CLUSTER_NODES (the cluster suite's cluster), DATABASE_URL,
- * CHAOS_PREFIX, CHAOS_HOLD_SECONDS, CHAOS_LOADER_FLAG.
+ * CHAOS_PREFIX, CHAOS_HOLD_SECONDS, CHAOS_LOADER_FLAG, CHAOS_WAIT_REPLICAS
+ * (the store's waitReplicas, default 0).
  */
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     loaderTimeoutMs: 1000,
     lockTtlMs: 2000,
     initTimeoutMs: 3000,
+    waitReplicas: Number(env.CHAOS_WAIT_REPLICAS ?? 0),
   });
   const shop = withFailingLoader(store);
   const stats: OrderStats = { dbTransactions: 0 };

@@ -49,15 +49,17 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
   let run: Run | undefined;
   const columns: { title: string; figures: Figures }[] = [];
 
-  beforeEach(async () => {
+  /** A cluster of its own and the app processes on it (closed after the test). */
+  async function open(waitReplicas = 0): Promise<Run> {
     const cluster = await RedisCluster.start({ nodeTimeoutMs: 1000 });
     try {
-      run = { cluster, fleet: await openFleet(cluster, WORKERS) };
+      run = { cluster, fleet: await openFleet(cluster, WORKERS, { waitReplicas }) };
+      return run;
     } catch (error) {
       await cluster.dispose();
       throw error;
     }
-  });
+  }
 
   afterEach(async () => {
     await run?.fleet.close();
@@ -143,6 +145,7 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
     const nextAnswer = Math.min(...answeredAfter.map((a) => a.end));
     return [
       ['buyers (attempts)', `${buyers} (${attempts.length})`],
+      ['sale, first request to last answer (ms)', Math.max(...attempts.map((a) => a.end)) - Math.min(...attempts.map((a) => a.start))],
       ['kill to replica promoted (ms)', promotedAt - killedAt],
       ['kill to the hot item answered again (ms)', nextAnswer - killedAt],
       ['503 answers', burst.count],
@@ -158,25 +161,37 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
     ];
   }
 
+  /**
+   * Freezes the victim's replica (SIGSTOP: a replica reconnects within
+   * milliseconds and catches up, a frozen one cannot), drops its link, lets
+   * the sale run on for LAG_MS, then kills the master.
+   */
+  const cutOffThenKill = (cluster: RedisCluster) => async (victim: RedisServer) => {
+    const replica = await cluster.replicaOf(victim);
+    replica.pause();
+    try {
+      expect(await cluster.command(victim, 'CLIENT', 'KILL', 'TYPE', 'replica')).to.equal(1);
+      await sleep(LAG_MS);
+      await victim.kill();
+    } finally {
+      replica.resume();
+    }
+  };
+
   it("SIGKILL of the hot item's master, replica in sync: a burst of 503s, then the sale goes on; nothing oversold", async () => {
-    const figures = await saleWithFailover(run as Run, (victim) => victim.kill());
+    const figures = await saleWithFailover(await open(), (victim) => victim.kill());
     columns.push({ title: 'replica in sync', figures });
   });
 
   it("SIGKILL of the hot item's master with its replica cut off: lost deductions, the database guard, reconcile", async () => {
-    const { cluster } = run as Run;
-    const figures = await saleWithFailover(run as Run, async (victim) => {
-      // A replica reconnects within milliseconds and catches up: frozen, it cannot.
-      const replica = await cluster.replicaOf(victim);
-      replica.pause();
-      try {
-        expect(await cluster.command(victim, 'CLIENT', 'KILL', 'TYPE', 'replica')).to.equal(1);
-        await sleep(LAG_MS);
-        await victim.kill();
-      } finally {
-        replica.resume();
-      }
-    });
+    const opened = await open();
+    const figures = await saleWithFailover(opened, cutOffThenKill(opened.cluster));
     columns.push({ title: `replica cut off ${LAG_MS} ms before`, figures });
+  });
+
+  it('the same with waitReplicas 1: each reservation WAITs for the replica (up to 100 ms), fewer deductions to lose', async () => {
+    const opened = await open(1);
+    const figures = await saleWithFailover(opened, cutOffThenKill(opened.cluster));
+    columns.push({ title: `cut off ${LAG_MS} ms, waitReplicas 1`, figures });
   });
 });

@@ -44,8 +44,8 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-/** Starts `count` workers on `cluster` under a fresh prefix. */
-export async function openFleet(cluster: RedisCluster, count: number): Promise<Fleet> {
+/** Starts `count` workers on `cluster` under a fresh prefix; their stores WAIT for `waitReplicas` replicas. */
+export async function openFleet(cluster: RedisCluster, count: number, { waitReplicas = 0 } = {}): Promise<Fleet> {
   const { databaseUrl } = readConfig();
   const db = createDatabase(databaseUrl, { pool: { max: 5 } });
   await prepareDatabase(db);
@@ -62,6 +62,7 @@ export async function openFleet(cluster: RedisCluster, count: number): Promise<F
     CHAOS_PREFIX: prefix,
     CHAOS_HOLD_SECONDS: String(HOLD_SECONDS),
     CHAOS_LOADER_FLAG: '',
+    CHAOS_WAIT_REPLICAS: String(waitReplicas),
   };
   const url = (i: number) => `http://127.0.0.1:${(workers[i % workers.length] as Worker).port}`;
   const fleet: Fleet = {
