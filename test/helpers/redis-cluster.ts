@@ -10,9 +10,10 @@
  * @example
  * const cluster = await RedisCluster.start();
  * const client = cluster.client();
- * const master = await cluster.masterOfKey('stock:{sku}');
+ * const slot = await cluster.slotOf('stock:{sku}');
+ * const master = await cluster.masterOfSlot(slot);
  * await master.kill();
- * await cluster.waitForPromotion(master);
+ * const promoted = await cluster.waitForPromotion(master, slot);
  * await cluster.dispose();
  */
 import { execFile } from 'node:child_process';
@@ -235,10 +236,14 @@ export class RedisCluster {
     }
   }
 
+  private async allSettled(): Promise<boolean> {
+    return (await Promise.all(this.live.map((s) => this.settledAt(s)))).every(Boolean);
+  }
+
   /** Waits until every live node says the cluster is ok, with all 16384 slots served and replicas in sync. */
   async waitUntilSettled(): Promise<void> {
     await waitFor(
-      async () => (await Promise.all(this.live.map((s) => this.settledAt(s)))).every(Boolean),
+      () => this.allSettled(),
       'every node of the cluster to report cluster_state:ok with all slots served',
       this.options.settleTimeoutMs,
       100,
@@ -254,8 +259,7 @@ export class RedisCluster {
     await waitFor(
       async () => {
         promoted = await this.masterOfSlot(slot).catch(() => undefined);
-        if (!promoted || promoted === dead) return false;
-        return (await Promise.all(this.live.map((s) => this.settledAt(s)))).every(Boolean);
+        return promoted !== undefined && promoted !== dead && (await this.allSettled());
       },
       `a replica of the node on port ${dead.port} to take over slot ${slot}`,
       this.options.settleTimeoutMs,
