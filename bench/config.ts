@@ -47,6 +47,11 @@ export interface BenchSettings {
   runScenarios: readonly Scenario[];
   /** The data-layer store bench: total calls and concurrent callers. */
   store: { calls: number; concurrency: number; maxSec: number };
+  /**
+   * What `waitReplicas: 1` costs: calls of the store bench (at its concurrency)
+   * with waitReplicas 0 and with 1, on a private master with one replica.
+   */
+  waitReplicas: { calls: number };
   /** The data-layer flash sale: units, attempts per unit, concurrent callers. */
   flashData: { units: number; attemptsPerUnit: number; concurrency: number; maxSec: number; poolMax: number };
   /** Run the data-layer benches at all. */
@@ -80,6 +85,7 @@ export function fullSettings(outDir: string): BenchSettings {
     pairedRounds: 15,
     runScenarios: SCENARIOS,
     store: { calls: 300_000, concurrency: 50, maxSec: 30 },
+    waitReplicas: { calls: 300_000 },
     flashData: { units: 100, attemptsPerUnit: 100, concurrency: 50, maxSec: 60, poolMax: 20 },
     dataLayer: true,
     outDir,
@@ -108,6 +114,7 @@ export function quickSettings(outDir: string): BenchSettings {
       surge: { connections: 200, durationSec: 1, skus: 1, stock: 100, poolMax: 100 },
     },
     store: { calls: 20_000, concurrency: 50, maxSec: 5 },
+    waitReplicas: { calls: 5000 },
     flashData: { units: 5, attemptsPerUnit: 100, concurrency: 50, maxSec: 10, poolMax: 10 },
   };
 }

@@ -25,6 +25,8 @@ export interface StoreJob {
   maxSec: number;
   /** Run a few thousand calls on another key first. */
   warmup: boolean;
+  /** The store's `waitReplicas`: 0 (the default) sends no WAIT. */
+  waitReplicas: number;
 }
 
 export interface FlashDataJob {
@@ -57,6 +59,8 @@ export interface DataJobResult {
   notes: string[];
   /** store: the sha of the reserve script as ioredis sends it (EVALSHA). */
   scriptSha?: string;
+  /** store: `error` events of operation `replicate` (WAIT saw too few replicas in time) in the measured part. */
+  replicateErrors?: number;
 }
 
 /**
@@ -97,7 +101,15 @@ async function hammer(
 
 async function runStore(job: StoreJob): Promise<DataJobResult> {
   const redis = new Redis(job.redisUrl);
-  const store = createStockStore({ redis, prefix: job.prefix });
+  let replicateErrors = 0;
+  const store = createStockStore({
+    redis,
+    prefix: job.prefix,
+    waitReplicas: job.waitReplicas,
+    onEvent: (event) => {
+      if (event.type === 'error' && event.operation === 'replicate') replicateErrors++;
+    },
+  });
   const warmSku = `${job.sku}-warm`;
   // Enough calls for the JIT to settle on the hot path.
   const warmCalls = Math.min(30_000, Math.max(2000, job.calls / 2));
@@ -108,6 +120,7 @@ async function runStore(job: StoreJob): Promise<DataJobResult> {
       await hammer(warmCalls, job.concurrency, job.maxSec, async () => reserveOutcome(store, warmSku));
     }
     await store.setStock(job.sku, initial, 600);
+    const replicateErrorsBefore = replicateErrors;
     const run = await hammer(job.calls, job.concurrency, job.maxSec, async () => reserveOutcome(store, job.sku));
     const left = await store.getStock(job.sku);
     const notes: string[] = [];
@@ -116,7 +129,14 @@ async function runStore(job: StoreJob): Promise<DataJobResult> {
     // runner can check that redis-benchmark runs the very same script.
     const scripts = (redis as unknown as { scriptsSet?: Record<string, { sha: string }> }).scriptsSet ?? {};
     const scriptSha = Object.entries(scripts).find(([name]) => name.startsWith('reserveStock:reserveHold:'))?.[1].sha;
-    return { ...run, dbTransactions: 0, oversold: Math.max(0, run.sold - initial), notes, scriptSha };
+    return {
+      ...run,
+      dbTransactions: 0,
+      oversold: Math.max(0, run.sold - initial),
+      notes,
+      scriptSha,
+      replicateErrors: replicateErrors - replicateErrorsBefore,
+    };
   } finally {
     await deleteKeys(redis, job.prefix);
     await redis.quit();

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { createStockStore } from '../lib';
 import { scriptSource } from '../lib/scripts/commands';
 import { stockKeys } from '../lib/store/keys';
+import type { BenchSettings } from './config';
 import type { DataJob, DataJobResult, StoreJob } from './data-main';
 import { Child } from './process';
 import { deleteKeys } from './servers/common';
@@ -33,6 +34,17 @@ export class DataWorker {
   stop(): Promise<void> {
     return this.child.stop();
   }
+}
+
+/** A `store` job at the bench's concurrency and time limit, on keys named by `code`. */
+export function storeJob(
+  settings: BenchSettings,
+  runId: string,
+  code: string,
+  job: Pick<StoreJob, 'redisUrl' | 'calls' | 'warmup' | 'waitReplicas'>,
+): StoreJob {
+  const { concurrency, maxSec } = settings.store;
+  return { kind: 'store', prefix: `bench:b${runId}${code}:`, sku: `b${runId}${code}`, concurrency, maxSec, ...job };
 }
 
 export interface RedisBenchmarkResult {

@@ -26,6 +26,14 @@ export const AIMS: { key: keyof Ratios; label: string; aim: string; met: (v: num
   },
   { key: 'surgeErrorsCheckout', label: 'checkout errors in the surge', aim: '= 0', met: (v) => v === 0 },
   { key: 'surgeErrorsMysqlRow', label: 'mysql-row errors in the surge', aim: 'reported', met: () => true },
+  {
+    key: 'waitReplicas1OverNone',
+    label: 'store.reserve() with waitReplicas 1 / without, ops/s, master with one replica',
+    aim: 'reported',
+    met: () => true,
+  },
+  { key: 'waitReplicas1AddedP50Ms', label: 'p50 latency waitReplicas 1 adds, ms', aim: 'reported', met: () => true },
+  { key: 'waitReplicas1AddedP99Ms', label: 'p99 latency waitReplicas 1 adds, ms', aim: 'reported', met: () => true },
 ];
 
 /** The JSON of the issue: machine, rows, ratios, nothing else. */
@@ -144,6 +152,8 @@ export function markdown(report: BenchReport): string {
     out.push(
       `- data: \`store.reserve()\` ${settings.store.calls.toLocaleString('en-US')} calls from ${settings.store.concurrency} concurrent callers in one process, ` +
         `next to \`redis-benchmark -n ${settings.store.calls} -c ${settings.store.concurrency} EVALSHA <sha> 5 <keys> 1 <new hold id> <ms> <ms>\` of the same script`,
+      `- data, store-replica and store-wait1: the same \`store.reserve()\` loop, ${settings.waitReplicas.calls.toLocaleString('en-US')} calls each, ` +
+        'against a private master with one replica on loopback, with `waitReplicas` 0 and 1 (a `WAIT 1 100` after each reservation)',
       `- flash-data: ${settings.flashData.units} units, ${settings.flashData.attemptsPerUnit} attempts per unit, ${settings.flashData.concurrency} concurrent callers, no HTTP: ` +
         'checkout = `store.reserve()` then the database transaction for winners only; mysql-row = the transaction for every attempt',
     );
@@ -155,7 +165,7 @@ export function markdown(report: BenchReport): string {
       'figures loaded before the run. ' +
       (settings.pairedRounds > 1
         ? 'bare and gate take turns in one-second rounds (A B, B A, ...) adding up to the same duration, and so do ' +
-          `store and redis-benchmark in ${settings.pairedRounds} rounds, so that the shared machine's drifting load ` +
+          `store and redis-benchmark, and store-replica and store-wait1, in ${settings.pairedRounds} rounds, so that the shared machine's drifting load ` +
           'falls on both sides of those ratios alike. '
         : '') +
       'Latencies in ms over all answers. `sold` is counted in the database (paid orders; the store for gate and ' +
@@ -197,6 +207,8 @@ const COLORS: Record<string, string> = {
   decrby: '#8e24aa',
   store: '#1e88e5',
   'redis-benchmark': '#9e9e9e',
+  'store-replica': '#43a047',
+  'store-wait1': '#e53935',
 };
 
 interface Bar {

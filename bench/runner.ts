@@ -9,15 +9,18 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import type { BenchSettings, Contender, Scenario } from './config';
-import { DataWorker, measureHoldMemory, mergeRedisBenchmarks, runRedisBenchmark, type RedisBenchmarkResult } from './data';
+import { DataWorker, measureHoldMemory, mergeRedisBenchmarks, runRedisBenchmark, storeJob, type RedisBenchmarkResult } from './data';
 
 /** Open holds made to measure Redis memory per hold. */
 const HOLDS_MEASURED = 10_000;
 import type { DataJobResult } from './data-main';
+import { dataRow, mergeDataResults, type DataRun } from './data-rows';
 import { runLoad, type LoadResult } from './load';
 import { Child, type ServerStats } from './process';
 import type { Audit, Item, ServerConfig } from './servers/types';
+import { alternateRounds } from './paired-rounds';
 import { percentiles, round3 } from './stats';
+import { runWaitReplicas, WAIT_CONTENDERS } from './wait-replicas';
 
 /** One line of the results, as in the issue. Latencies in ms. */
 export interface Row {
@@ -50,6 +53,12 @@ export interface Ratios {
   surgeErrorsMysqlRow: number | null;
   /** Errors (timeouts and 5xx) of checkout in the surge. */
   surgeErrorsCheckout: number | null;
+  /** req/s of store.reserve() with waitReplicas 1 / with 0, both on a master with one replica. */
+  waitReplicas1OverNone: number | null;
+  /** p50 latency waitReplicas 1 adds, ms. */
+  waitReplicas1AddedP50Ms: number | null;
+  /** p99 latency waitReplicas 1 adds, ms. */
+  waitReplicas1AddedP99Ms: number | null;
 }
 
 export interface BenchResults {
@@ -114,7 +123,8 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
   const details: RunDetail[] = [];
   const machine = await machineInfo(settings);
   const httpRuns = settings.runScenarios.flatMap((scenario) => settings.contenders.map((contender) => ({ scenario, contender })));
-  const steps = httpRuns.length + (settings.dataLayer ? 3 : 0);
+  // The data layer's steps: store with redis-benchmark, hold memory, waitReplicas, two flash sales.
+  const steps = httpRuns.length + (settings.dataLayer ? 5 : 0);
   let step = 0;
 
   // Room for the largest pool, plus the few connections of the audit and of anyone else.
@@ -436,35 +446,17 @@ function profileFlags(settings: BenchSettings, contender: string, name: string):
   return ['--cpu-prof', `--cpu-prof-dir=${resolve(settings.profileDir)}`, `--cpu-prof-name=${name}.cpuprofile`];
 }
 
-async function runDataLayer(
-  settings: BenchSettings,
-  runId: string,
-  step: (label: string) => void,
-): Promise<{ row: Row; detail: RunDetail }[]> {
-  const out: { row: Row; detail: RunDetail }[] = [];
+async function runDataLayer(settings: BenchSettings, runId: string, step: (label: string) => void): Promise<DataRun[]> {
+  const out: DataRun[] = [];
   const { store, flashData } = settings;
   const worker = await DataWorker.start(profileFlags(settings, 'data', 'data'));
   try {
-    // store.reserve() and redis-benchmark in alternating segments (A B, B A, ...).
-    const rounds = Math.max(1, settings.pairedRounds);
-    // Round r gets its share of the calls, so that the rounds add up exactly.
-    const callsOf = (r: number) => Math.floor((store.calls * (r + 1)) / rounds) - Math.floor((store.calls * r) / rounds);
     step(`data · store.reserve() and redis-benchmark EVALSHA, ${store.calls.toLocaleString('en-US')} calls each, ${store.concurrency} at a time`);
     const storeRuns: DataJobResult[] = [];
     const benchRuns: RedisBenchmarkResult[] = [];
     const runStore = async (calls: number) => {
-      storeRuns.push(
-        await worker.run({
-          kind: 'store',
-          redisUrl: settings.redisUrl,
-          prefix: `bench:b${runId}st:`,
-          sku: `b${runId}st`,
-          calls,
-          concurrency: store.concurrency,
-          maxSec: store.maxSec,
-          warmup: storeRuns.length === 0,
-        }),
-      );
+      const job = storeJob(settings, runId, 'st', { redisUrl: settings.redisUrl, calls, warmup: storeRuns.length === 0, waitReplicas: 0 });
+      storeRuns.push(await worker.run(job));
     };
     const runBenchmark = async (calls: number) => {
       benchRuns.push(
@@ -478,9 +470,7 @@ async function runDataLayer(
         }),
       );
     };
-    for (let r = 0; r < rounds; r++) {
-      for (const segment of r % 2 === 0 ? [runStore, runBenchmark] : [runBenchmark, runStore]) await segment(callsOf(r));
-    }
+    await alternateRounds(Math.max(1, settings.pairedRounds), store.calls, [runStore, runBenchmark]);
     const storeRun = mergeDataResults(storeRuns);
     const storeRow = dataRow('store', 'data', storeRun.calls, storeRun);
     step(`data · Redis memory of ${HOLDS_MEASURED.toLocaleString('en-US')} open holds`);
@@ -503,6 +493,7 @@ async function runDataLayer(
       },
       detail: { contender: 'redis-benchmark', scenario: 'data', p99Reject: null, requests: rb.calls, byStatus: {}, notes: rb.notes },
     });
+    out.push(...(await runWaitReplicas(settings, runId, worker, step)));
 
     const attempts = flashData.units * flashData.attemptsPerUnit;
     for (const variant of ['mysql-row', 'gate'] as const) {
@@ -530,44 +521,13 @@ async function runDataLayer(
   return out;
 }
 
-function dataRow(contender: string, scenario: string, calls: number, r: DataJobResult): { row: Row; detail: RunDetail } {
-  return {
-    row: {
-      contender,
-      scenario,
-      rps: Math.round(calls / r.elapsedSec),
-      ...percentiles(r.latencies),
-      sold: r.sold,
-      rejected: r.rejected,
-      errors: r.errors,
-      oversold: r.oversold,
-      dbTxPer1k: calls > 0 ? Math.round((r.dbTransactions / calls) * 10_000) / 10 : 0,
-    },
-    detail: { contender, scenario, p99Reject: null, requests: calls, byStatus: {}, notes: r.notes },
-  };
-}
-
-/** Segments of one data-layer job as one result. */
-function mergeDataResults(runs: DataJobResult[]): DataJobResult {
-  const sum = (pick: (r: DataJobResult) => number) => runs.reduce((n, r) => n + pick(r), 0);
-  return {
-    elapsedSec: sum((r) => r.elapsedSec),
-    calls: sum((r) => r.calls),
-    sold: sum((r) => r.sold),
-    rejected: sum((r) => r.rejected),
-    errors: sum((r) => r.errors),
-    latencies: runs.flatMap((r) => r.latencies),
-    dbTransactions: sum((r) => r.dbTransactions),
-    oversold: sum((r) => r.oversold),
-    notes: [...new Set(runs.flatMap((r) => r.notes))],
-    scriptSha: runs[0]?.scriptSha,
-  };
-}
-
 export function computeRatios(rows: Row[], details: RunDetail[]): Ratios {
   const row = (contender: string, scenario: string) => rows.find((r) => r.contender === contender && r.scenario === scenario);
-  const ratio = (a: number | null | undefined, b: number | null | undefined) =>
-    a === null || a === undefined || b === null || b === undefined || b === 0 ? null : round3(a / b);
+  const known = (x: number | null | undefined): x is number => x !== null && x !== undefined;
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (known(a) && known(b) && b !== 0 ? round3(a / b) : null);
+  const added = (a: number | null | undefined, b: number | null | undefined) => (known(a) && known(b) ? round3(a - b) : null);
+  const waitNone = row(WAIT_CONTENDERS[0], 'data');
+  const wait1 = row(WAIT_CONTENDERS[1], 'data');
   const gateReject = details.find((d) => d.contender === 'gate' && d.scenario === 'flash')?.p99Reject;
   return {
     gateOverBare: ratio(row('gate', 'flash')?.rps, row('bare', 'flash')?.rps),
@@ -577,6 +537,9 @@ export function computeRatios(rows: Row[], details: RunDetail[]): Ratios {
     storeOverRedisBenchmark: ratio(row('store', 'data')?.rps, row('redis-benchmark', 'data')?.rps),
     surgeErrorsMysqlRow: row('mysql-row', 'surge')?.errors ?? null,
     surgeErrorsCheckout: row('checkout', 'surge')?.errors ?? null,
+    waitReplicas1OverNone: ratio(wait1?.rps, waitNone?.rps),
+    waitReplicas1AddedP50Ms: added(wait1?.p50, waitNone?.p50),
+    waitReplicas1AddedP99Ms: added(wait1?.p99, waitNone?.p99),
   };
 }
 

@@ -21,6 +21,9 @@ const RATIO_KEYS = [
   'storeOverRedisBenchmark',
   'surgeErrorsMysqlRow',
   'surgeErrorsCheckout',
+  'waitReplicas1OverNone',
+  'waitReplicas1AddedP50Ms',
+  'waitReplicas1AddedP99Ms',
 ];
 
 interface Row {
@@ -92,7 +95,8 @@ describe('the benchmark (--quick)', function () {
     for (const scenario of SCENARIOS) {
       for (const contender of CONTENDERS) expect(pairs).to.include(`${scenario}/${contender}`);
     }
-    for (const pair of ['data/store', 'data/redis-benchmark', 'flash-data/checkout', 'flash-data/mysql-row']) {
+    const dataPairs = ['data/store', 'data/redis-benchmark', 'data/store-replica', 'data/store-wait1', 'flash-data/checkout', 'flash-data/mysql-row'];
+    for (const pair of dataPairs) {
       expect(pairs).to.include(pair);
     }
     expect(pairs.length).to.equal(new Set(pairs).size);
@@ -106,6 +110,23 @@ describe('the benchmark (--quick)', function () {
       expect(row.errors, contender).to.equal(0);
       expect(row.sold, contender).to.be.above(0);
     }
+  });
+
+  it('measures waitReplicas 0 and 1 on a master with a replica: every call reserves, none fails for the WAIT', function () {
+    for (const contender of ['store-replica', 'store-wait1']) {
+      const row = output.rows.find((r) => r.scenario === 'data' && r.contender === contender) as Row;
+      expect(row.errors, contender).to.equal(0);
+      expect(row.rejected, contender).to.equal(0);
+      expect(row.sold, contender).to.be.above(0);
+      expect(row.rps, contender).to.be.above(0);
+      expect(row.p50, contender).to.be.a('number').above(0);
+      expect(row.p99, contender).to.be.a('number').at.least(row.p50 as number);
+    }
+    expect(output.ratios.waitReplicas1OverNone).to.be.a('number').above(0);
+    for (const key of ['waitReplicas1AddedP50Ms', 'waitReplicas1AddedP99Ms']) expect(output.ratios[key], key).to.be.a('number');
+    // The notes say how many WAITs fell short; the WAIT count matches the reservations (else a note says otherwise).
+    expect(markdown).to.match(/store-wait1: replicate error events .*: \d+ of \d+ reservations/);
+    expect(markdown).not.to.match(/the master ran \d+ WAIT/);
   });
 
   it('oversells nothing, for any contender', function () {
