@@ -367,6 +367,37 @@ describe('idempotent retries over HTTP', function () {
     expect(s.log.count('committed')).to.equal(2);
   });
 
+  it('a retry sent the moment the answer arrives, through another process, is a replay: the record is saved before the answer goes out', async () => {
+    const prefix = shared.prefix();
+    const real = createStockStore({ redis: shared.redis, prefix });
+    await real.setStock('a', 100);
+    // The first process's record takes 200 ms to save (a slow Redis moment).
+    const requests = Object.create(real.requests) as StockStore['requests'];
+    requests.complete = (...args) => sleep(200).then(() => real.requests.complete(...args));
+    const slowRecords = Object.create(real) as StockStore;
+    Object.defineProperty(slowRecords, 'requests', { value: requests });
+    const urls: string[] = [];
+    for (const store of [slowRecords, createStockStore({ redis: shared.client(), prefix })]) {
+      const app = express();
+      app.use(express.json());
+      app.post('/orders', reserveStock({ store, key: (req) => req.body.sku, qty: (req) => req.body.qty }), (req, res) => {
+        res.status(201).json({ holdId: (req.reservation as Reservation).holdId });
+      });
+      app.use(jsonErrors);
+      const http = await listen(app);
+      closers.push(http.close);
+      urls.push(http.url);
+    }
+    for (let i = 0; i < 3; i++) {
+      const send = (url: string) => request(url).post('/orders').set('Idempotency-Key', `instant-${i}`).send({ sku: 'a', qty: 1 });
+      const first = await send(urls[0] as string).expect(201);
+      const retry = await send(urls[1] as string);
+      expect(retry.status, `retry ${i}`).to.equal(201);
+      expect(retry.text).to.equal(first.text);
+    }
+    expect(await real.getStock('a')).to.equal(97);
+  });
+
   it('two app processes (stores on their own connections) share the record: one order', async () => {
     const g = gated();
     const s1 = await shop(g.handler);

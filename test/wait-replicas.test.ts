@@ -50,18 +50,35 @@ describe('waitReplicas', function () {
     expect(events.filter((e) => e.type === 'error')).to.deep.equal([]);
   });
 
-  it('more replicas than there are: the reservation stands, and an error event says how many had it', async () => {
+  /** How many WAITs the master has run. */
+  async function waits(): Promise<number> {
+    const match = /cmdstat_wait:calls=(\d+)/.exec(await client.info('commandstats'));
+    return match ? Number(match[1]) : 0;
+  }
+
+  it('more replicas than there are: the reservation stands, an error event says so, and WAIT pauses on that master for 1 s', async () => {
     const { store, events } = make(2);
-    await store.setStock('sku', 5);
+    await store.setStock('sku', 50);
+    const before = await waits();
     const result = await store.reserve('sku', 2);
-    expect(result).to.include({ status: 'reserved', remaining: 3 });
-    const errors = events.filter((e) => e.type === 'error');
-    expect(errors).to.have.length(1);
-    expect(errors[0]).to.include({ operation: 'replicate', key: 'sku' });
-    expect((errors[0] as { error: Error }).error.message).to.equal('Only 1 of 2 replicas had the reservation within 200 ms');
-    // A sold-out answer wrote nothing: no WAIT.
-    expect(await store.reserve('sku', 10)).to.deep.equal({ status: 'insufficient', available: 3 });
-    expect(events.filter((e) => e.type === 'error')).to.have.length(1);
+    expect(result).to.include({ status: 'reserved', remaining: 48 });
+    const errors = () => events.filter((e) => e.type === 'error');
+    expect(errors()).to.have.length(1);
+    expect(errors()[0]).to.include({ operation: 'replicate', key: 'sku' });
+    expect((errors()[0] as { error: Error }).error.message).to.equal(
+      'Only 1 of 2 replicas had the reservation within 200 ms; not waiting on this master for 1000 ms',
+    );
+    // Within the pause: reservations go on without a WAIT (which would hold up the connection), and no more events.
+    for (let i = 0; i < 10; i++) await store.reserve('sku', 1);
+    expect(await waits()).to.equal(before + 1);
+    expect(errors()).to.have.length(1);
+    // A sold-out answer wrote nothing: no WAIT either.
+    expect(await store.reserve('sku', 100)).to.deep.equal({ status: 'insufficient', available: 38 });
+    // After the pause it waits again (and falls short again).
+    await sleep(1100);
+    await store.reserve('sku', 1);
+    expect(await waits()).to.equal(before + 2);
+    expect(errors()).to.have.length(2);
   });
 
   it('setup: waitTimeoutMs must stay below timeoutMs', () => {

@@ -55,9 +55,11 @@ export function replay(res: Response, record: RequestRecord & { state: 'done' })
 }
 
 /**
- * Records the answer when the response ends, for retries. A 5xx is not
- * recorded, nor an answer that could not be saved: the claim is dropped, so
- * that a retry runs again (the store reports the failure).
+ * Records the answer when the response ends, for retries, before the
+ * response goes out: a client that retries the moment it has the answer
+ * finds it recorded, never "still in progress". A 5xx is not recorded, nor
+ * an answer that could not be saved: the claim is dropped, so that a retry
+ * runs again (the store reports the failure).
  */
 export function recordOnEnd(res: Response, store: StockStore, idempotencyKey: string, fingerprint: string, seconds: number): void {
   onResponseEnd(
@@ -78,7 +80,9 @@ export function recordOnEnd(res: Response, store: StockStore, idempotencyKey: st
               },
               seconds,
             );
-      saved.catch(() => store.requests.abandon(idempotencyKey).catch(() => undefined));
+      return saved.catch(() => {
+        void store.requests.abandon(idempotencyKey).catch(() => undefined);
+      });
     },
     true,
   );

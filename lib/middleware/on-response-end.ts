@@ -4,9 +4,15 @@ import type { Response } from 'express';
  * Calls `onEnd` when the handler ends the response, whether or not the
  * client is still connected: the handler's answer is the order's outcome,
  * the connection is not. With `captureBody`, also hands over the body
- * written (for replaying it to a retry).
+ * written (for replaying it to a retry). When `onEnd` returns a promise, the
+ * response is finished only once it settles (what it saves is then there
+ * before the client can act on the answer).
  */
-export function onResponseEnd(res: Response, onEnd: (body: Buffer | undefined) => void, captureBody = false): void {
+export function onResponseEnd(
+  res: Response,
+  onEnd: (body: Buffer | undefined) => void | Promise<unknown>,
+  captureBody = false,
+): void {
   const end = res.end;
   const write = res.write;
   const chunks: Buffer[] | undefined = captureBody ? [] : undefined;
@@ -27,7 +33,9 @@ export function onResponseEnd(res: Response, onEnd: (body: Buffer | undefined) =
       res.write = write;
       keep(args[0], typeof args[1] === 'string' ? args[1] : 'utf8');
     }
-    onEnd(chunks && Buffer.concat(chunks));
-    return end.apply(this, args);
+    const saving = onEnd(chunks && Buffer.concat(chunks));
+    if (saving === undefined) return end.apply(this, args);
+    void saving.finally(() => end.apply(this, args));
+    return this;
   } as Response['end'];
 }

@@ -6,27 +6,46 @@ function giveBack(store: StockStore, lines: readonly ReservedLine[]): Promise<un
   return Promise.all(lines.map((line) => settleInBackground(store, line.holdId, 'release')));
 }
 
+/** What reserveLineByLine needs besides the store. */
+export interface LineByLineOptions {
+  loader: StockLoader | undefined;
+  holdSeconds: number | undefined;
+  /**
+   * The units of `key` free now, holding none (the figure loaded first if
+   * missing; -1 unlimited): for the lines after a short one.
+   */
+  available(key: string): Promise<number>;
+  /** Reports a short line found by `available`. */
+  soldOut(line: ShortLine): void;
+}
+
 /**
  * A cart whose keys live in different Cluster slots, where no script can
- * take them all: line by line in key order (the order of every cart), and
- * when a line is short or a call fails, the lines already held go back
- * before the answer. No line waits on another cart, so carts never
- * deadlock, and a cart that cannot complete lets go at once instead of
- * keeping units from the others.
+ * take them all: line by line in key order (the order of every cart). At
+ * the first short line the lines already held go back at once, and the
+ * rest are only looked at, so that the 409 lists every short line without
+ * the cart holding units another cart could complete with. Nothing waits on
+ * another cart, so carts never deadlock.
  */
-export async function reserveLineByLine(
-  store: StockStore,
-  cart: readonly CartLine[],
-  loader: StockLoader | undefined,
-  holdSeconds: number | undefined,
-): Promise<CartResult> {
+export async function reserveLineByLine(store: StockStore, cart: readonly CartLine[], options: LineByLineOptions): Promise<CartResult> {
   const reserved: ReservedLine[] = [];
   const short: ShortLine[] = [];
   try {
     for (const { key, qty } of cart) {
-      const result = await store.reserve(key, qty, loader, { holdSeconds });
-      if (result.status === 'insufficient') short.push({ key, requested: qty, available: result.available });
-      else {
+      if (short.length > 0) {
+        const available = await options.available(key);
+        if (available !== -1 && available < qty) {
+          const line = { key, requested: qty, available };
+          options.soldOut(line);
+          short.push(line);
+        }
+        continue;
+      }
+      const result = await store.reserve(key, qty, options.loader, { holdSeconds: options.holdSeconds });
+      if (result.status === 'insufficient') {
+        short.push({ key, requested: qty, available: result.available });
+        await giveBack(store, reserved.splice(0));
+      } else {
         const remaining = result.status === 'reserved' ? result.remaining : -1;
         reserved.push({ key, qty, remaining, holdId: result.holdId, expiresAt: result.expiresAt });
       }
@@ -35,7 +54,5 @@ export async function reserveLineByLine(
     await giveBack(store, reserved);
     throw error;
   }
-  if (short.length === 0) return { status: 'reserved', lines: reserved };
-  await giveBack(store, reserved);
-  return { status: 'insufficient', short };
+  return short.length === 0 ? { status: 'reserved', lines: reserved } : { status: 'insufficient', short };
 }

@@ -33,6 +33,8 @@ import { resolveStoreOptions, type StoreConfig } from './options';
 import { RedisCaller } from './redis-caller';
 import { RedisRequestLedger } from './request-ledger';
 
+/** How long the store stops sending WAIT to a master whose replicas fell short. */
+const WAIT_PAUSE_MS = 1000;
 const UNLIMITED = -1;
 const INSUFFICIENT = -2;
 
@@ -48,6 +50,8 @@ class RedisStockStore implements StockStore, InitContext {
   readonly lock: InitLock;
   readonly requests: RedisRequestLedger;
   private readonly keys: StockKeysMemo;
+  /** Masters whose replicas fell short: no WAIT on them until then (ms). */
+  private readonly waitPausedUntil = new WeakMap<object, number>();
 
   constructor(readonly config: StoreConfig) {
     this.keys = new StockKeysMemo(config.prefix);
@@ -117,7 +121,12 @@ class RedisStockStore implements StockStore, InitContext {
     const holdMs = this.holdMsOf(options?.holdSeconds);
     const keys = cart.map(({ key }) => this.keys.of(key));
     if (!fitOneCall(this.config.redis, keys.map((k) => k.stock))) {
-      return reserveLineByLine(this, cart, loader, options?.holdSeconds);
+      return reserveLineByLine(this, cart, {
+        loader,
+        holdSeconds: options?.holdSeconds,
+        available: (key) => this.availableOf(key, loader),
+        soldOut: (line) => this.config.emit?.({ type: 'sold-out', ...line }),
+      });
     }
     const holdIds = cart.map(({ key }) => makeHoldId(key));
     const flatKeys = keys.flatMap((k) => k.holds);
@@ -172,6 +181,14 @@ class RedisStockStore implements StockStore, InitContext {
     return { status: 'reserved', lines };
   }
 
+  /** The figure of `key`, loaded first (reserving nothing) when missing. */
+  private async availableOf(key: string, loader: StockLoader | undefined): Promise<number> {
+    const stock = await this.getStock(key);
+    if (stock !== null) return Math.max(stock, -1);
+    await this.loadFigure(key, this.keys.of(key), loader);
+    return (await this.getStock(key)) ?? 0;
+  }
+
   /** Loads a missing figure for a cart line (SET NX, under the lock), reserving nothing. */
   private loadFigure(key: string, keys: StockKeys, loader: StockLoader | undefined): Promise<true> {
     const { caller, commands, config } = this;
@@ -193,17 +210,26 @@ class RedisStockStore implements StockStore, InitContext {
    * With `waitReplicas`, waits (Redis WAIT, on the item's master) until that
    * many replicas have this connection's writes. Never fails the
    * reservation: a shortfall or an error is reported as an `error` event.
+   * WAIT blocks the connection it runs on, and every command for that
+   * master queues behind it: after a shortfall (a master left without its
+   * replicas, say just after a failover) the store stops waiting on that
+   * master for WAIT_PAUSE_MS instead of making every reservation pay the
+   * whole timeout.
    */
   private async replicate(key: string): Promise<void> {
     const { redis, waitReplicas, waitTimeoutMs } = this.config;
     if (waitReplicas === 0) return;
+    const master = masterOf(redis, this.keys.of(key).stock);
+    if (master !== null && (this.waitPausedUntil.get(master) ?? 0) > Date.now()) return;
     try {
-      const master = masterOf(redis, this.keys.of(key).stock);
       const acked = master === null ? 0 : await this.caller.run(() => master.wait(waitReplicas, waitTimeoutMs));
       if (acked < waitReplicas) {
-        throw new Error(`Only ${acked} of ${waitReplicas} replicas had the reservation within ${waitTimeoutMs} ms`);
+        throw new Error(
+          `Only ${acked} of ${waitReplicas} replicas had the reservation within ${waitTimeoutMs} ms; not waiting on this master for ${WAIT_PAUSE_MS} ms`,
+        );
       }
     } catch (error) {
+      if (master !== null) this.waitPausedUntil.set(master, Date.now() + WAIT_PAUSE_MS);
       this.config.emit?.({ type: 'error', operation: 'replicate', key, error: toError(error) });
     }
   }
