@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isHttpError, unavailable } from '../errors';
 import type { InitLock } from '../lock/init-lock';
+import type { StockCommands } from '../scripts/commands';
 import type { StockLoader } from '../types';
 import { backoffDelay } from '../util/backoff';
 import { withDeadline } from '../util/deadline';
@@ -9,6 +10,7 @@ import { toError } from '../util/events';
 import { isStockFigure } from '../validation/input';
 import type { StockKeys } from './keys';
 import type { StoreConfig } from './options';
+import type { RedisCaller } from './redis-caller';
 
 /** The reserve script's answer for a key that holds no figure. */
 export const NOT_INITIALISED = -3;
@@ -90,4 +92,30 @@ async function load(ctx: InitContext, key: string, loader: StockLoader, ms: numb
     throw error;
   }
   return stock;
+}
+
+/** What loading a figure on its own needs from its store. */
+export interface LoadContext extends InitContext {
+  caller: RedisCaller;
+  commands: StockCommands;
+}
+
+/**
+ * Loads a missing figure (SET NX, under the lock) and reserves nothing: a
+ * cart's line, whose units the cart script then takes with the others.
+ */
+export function loadFigure(ctx: LoadContext, keys: StockKeys, key: string, loader: StockLoader | undefined): Promise<true> {
+  const { caller, commands, config } = ctx;
+  const [figure, epochKey] = keys.holds;
+  return whenFigureMissing(
+    ctx,
+    keys,
+    key,
+    loader,
+    async () => ((await caller.run(() => config.redis.exists(figure))) === 1 ? true : undefined),
+    async (stock, epoch) => {
+      const written = await caller.run(() => commands.setStock(figure, epochKey, stock, config.ttlSeconds, epoch, 'NX'));
+      return { value: true, written: written === 1 };
+    },
+  );
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { badInput, unavailable } from '../errors';
+import { badInput } from '../errors';
 import { InitLock } from '../lock/init-lock';
-import { bindCommands, type CartReply, type HoldList, type ReserveReply, type StockCommands } from '../scripts/commands';
+import { bindCommands, type HoldList, type ReserveReply, type StockCommands } from '../scripts/commands';
 import type {
   CartLine,
   CartOptions,
@@ -24,17 +24,17 @@ import { toError } from '../util/events';
 import { mergeCart } from '../validation/cart';
 import { assertKey, assertQuantity, assertStockFigure } from '../validation/input';
 import { reserveLineByLine } from './cart';
-import { fitOneCall, masterOf } from './cluster';
+import { reserveInOneCall, type CartHost } from './cart-in-one-call';
+import { fitOneCall } from './cluster';
 import { settleInBackground } from './settle-in-background';
 import { holdIdOf, makeHoldId, nonceOf, parseHoldId } from './hold-id';
-import { NOT_INITIALISED, whenFigureMissing, type InitContext } from './initialise';
+import { loadFigure, NOT_INITIALISED, whenFigureMissing } from './initialise';
 import { StockKeysMemo, type StockKeys } from './keys';
 import { resolveStoreOptions, type StoreConfig } from './options';
 import { RedisCaller } from './redis-caller';
+import { ReplicaWait } from './replica-wait';
 import { RedisRequestLedger } from './request-ledger';
 
-/** How long the store stops sending WAIT to a master whose replicas fell short. */
-const WAIT_PAUSE_MS = 1000;
 const UNLIMITED = -1;
 const INSUFFICIENT = -2;
 
@@ -44,14 +44,13 @@ function assertWholeNumber(value: unknown, name: string, min: number): asserts v
   }
 }
 
-class RedisStockStore implements StockStore, InitContext {
+class RedisStockStore implements StockStore, CartHost {
   readonly commands: StockCommands;
   readonly caller: RedisCaller;
   readonly lock: InitLock;
   readonly requests: RedisRequestLedger;
   private readonly keys: StockKeysMemo;
-  /** Masters whose replicas fell short: no WAIT on them until then (ms). */
-  private readonly waitPausedUntil = new WeakMap<object, number>();
+  readonly replicas: ReplicaWait;
 
   constructor(readonly config: StoreConfig) {
     this.keys = new StockKeysMemo(config.prefix);
@@ -59,6 +58,7 @@ class RedisStockStore implements StockStore, InitContext {
     this.caller = new RedisCaller(config.redis, config.timeoutMs);
     this.lock = new InitLock(config.redis, this.commands, this.caller, config.lockTtlMs);
     this.requests = new RedisRequestLedger(config, this.commands, this.caller);
+    this.replicas = new ReplicaWait(config, this.caller);
   }
 
   get holdSeconds(): number {
@@ -106,7 +106,7 @@ class RedisStockStore implements StockStore, InitContext {
       throw error;
     }
     const result = this.toResult(key, qty, holdId, reply);
-    if (result.status !== 'insufficient' && reply[5] !== 1) await this.replicate(key);
+    if (result.status !== 'insufficient' && reply[5] !== 1) await this.replicas.after(key, keys.stock);
     return result;
   }
 
@@ -120,118 +120,28 @@ class RedisStockStore implements StockStore, InitContext {
     const cart = mergeCart(lines);
     const holdMs = this.holdMsOf(options?.holdSeconds);
     const keys = cart.map(({ key }) => this.keys.of(key));
-    if (!fitOneCall(this.config.redis, keys.map((k) => k.stock))) {
-      return reserveLineByLine(this, cart, {
-        loader,
-        holdSeconds: options?.holdSeconds,
-        available: (key) => this.availableOf(key, loader),
-        soldOut: (line) => this.config.emit?.({ type: 'sold-out', ...line }),
-      });
-    }
-    const holdIds = cart.map(({ key }) => makeHoldId(key));
-    const flatKeys = keys.flatMap((k) => k.holds);
-    const args = [holdMs, this.config.retentionMs, ...cart.flatMap(({ qty }, i) => [qty, nonceOf(holdIds[i] as string)])];
-    const deadline = Date.now() + this.config.initTimeoutMs;
-    const first = (cart[0] as CartLine).key;
-    try {
-      for (;;) {
-        const reply = await this.caller.run(
-          () => this.commands.reserveCart(flatKeys.length, ...flatKeys, ...args),
-          (late) => {
-            if (late[0] === 'reserved') for (const id of holdIds) void settleInBackground(this, id, 'release');
-          },
-        );
-        reply[2].forEach((expired, i) => this.reportExpired((cart[i] as CartLine).key, expired));
-        if (reply[0] !== 'missing') return await this.toCartResult(cart, holdIds, reply);
-        if (Date.now() >= deadline) throw unavailable('Timed out waiting for the stock of the cart to be initialised');
-        for (const line of reply[1]) {
-          await this.loadFigure((cart[line - 1] as CartLine).key, keys[line - 1] as StockKeys, loader);
-        }
+    if (fitOneCall(this.config.redis, keys.map((k) => k.stock))) {
+      try {
+        return await reserveInOneCall(this, cart, keys, loader, holdMs);
+      } catch (error) {
+        this.reportUnavailable('reserve', (cart[0] as CartLine).key, error);
+        throw error;
       }
-    } catch (error) {
-      this.reportUnavailable('reserve', first, error);
-      throw error;
     }
-  }
-
-  private async toCartResult(cart: CartLine[], holdIds: string[], [status, list]: CartReply): Promise<CartResult> {
-    const emit = this.config.emit;
-    if (status === 'short') {
-      const short = [];
-      for (let i = 0; i < list.length; i += 2) {
-        const { key, qty } = cart[(list[i] as number) - 1] as CartLine;
-        const available = list[i + 1] as number;
-        emit?.({ type: 'sold-out', key, requested: qty, available });
-        short.push({ key, requested: qty, available });
-      }
-      return { status: 'insufficient', short };
-    }
-    let fresh = false;
-    const lines = cart.map(({ key, qty }, i) => {
-      const [code, , expiresAt, replayed] = list.slice(i * 4, i * 4 + 4) as [number, number, number, number];
-      const holdId = holdIds[i] as string;
-      if (replayed !== 1) {
-        fresh = true;
-        emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
-      }
-      return { key, qty, remaining: code, holdId, expiresAt };
+    return reserveLineByLine(this, cart, {
+      loader,
+      holdSeconds: options?.holdSeconds,
+      available: (key) => this.availableOf(key, loader),
+      soldOut: (line) => this.config.emit?.({ type: 'sold-out', ...line }),
     });
-    // One call, one node: one WAIT covers every line.
-    if (fresh) await this.replicate((cart[0] as CartLine).key);
-    return { status: 'reserved', lines };
   }
 
   /** The figure of `key`, loaded first (reserving nothing) when missing. */
   private async availableOf(key: string, loader: StockLoader | undefined): Promise<number> {
     const stock = await this.getStock(key);
-    if (stock !== null) return Math.max(stock, -1);
-    await this.loadFigure(key, this.keys.of(key), loader);
+    if (stock !== null) return stock;
+    await loadFigure(this, this.keys.of(key), key, loader);
     return (await this.getStock(key)) ?? 0;
-  }
-
-  /** Loads a missing figure for a cart line (SET NX, under the lock), reserving nothing. */
-  private loadFigure(key: string, keys: StockKeys, loader: StockLoader | undefined): Promise<true> {
-    const { caller, commands, config } = this;
-    const [figure, epochKey] = keys.holds;
-    return whenFigureMissing(
-      this,
-      keys,
-      key,
-      loader,
-      async () => ((await caller.run(() => config.redis.exists(figure))) === 1 ? true : undefined),
-      async (stock, epoch) => {
-        const written = await caller.run(() => commands.setStock(figure, epochKey, stock, config.ttlSeconds, epoch, 'NX'));
-        return { value: true, written: written === 1 };
-      },
-    );
-  }
-
-  /**
-   * With `waitReplicas`, waits (Redis WAIT, on the item's master) until that
-   * many replicas have this connection's writes. Never fails the
-   * reservation: a shortfall or an error is reported as an `error` event.
-   * WAIT blocks the connection it runs on, and every command for that
-   * master queues behind it: after a shortfall (a master left without its
-   * replicas, say just after a failover) the store stops waiting on that
-   * master for WAIT_PAUSE_MS instead of making every reservation pay the
-   * whole timeout.
-   */
-  private async replicate(key: string): Promise<void> {
-    const { redis, waitReplicas, waitTimeoutMs } = this.config;
-    if (waitReplicas === 0) return;
-    const master = masterOf(redis, this.keys.of(key).stock);
-    if (master !== null && (this.waitPausedUntil.get(master) ?? 0) > Date.now()) return;
-    try {
-      const acked = master === null ? 0 : await this.caller.run(() => master.wait(waitReplicas, waitTimeoutMs));
-      if (acked < waitReplicas) {
-        throw new Error(
-          `Only ${acked} of ${waitReplicas} replicas had the reservation within ${waitTimeoutMs} ms; not waiting on this master for ${WAIT_PAUSE_MS} ms`,
-        );
-      }
-    } catch (error) {
-      if (master !== null) this.waitPausedUntil.set(master, Date.now() + WAIT_PAUSE_MS);
-      this.config.emit?.({ type: 'error', operation: 'replicate', key, error: toError(error) });
-    }
   }
 
   private reserveOnce(keys: StockKeys, holdId: string, nonce: string, qty: number, holdMs: number): Promise<ReserveReply> {
@@ -281,7 +191,7 @@ class RedisStockStore implements StockStore, InitContext {
     }
   }
 
-  private reportExpired(key: string, expired: number): void {
+  reportExpired(key: string, expired: number): void {
     if (expired > 0) this.config.emit?.({ type: 'expired', key, holds: expired });
   }
 

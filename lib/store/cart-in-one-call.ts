@@ -1,0 +1,74 @@
+import { unavailable } from '../errors';
+import type { CartReply } from '../scripts/commands';
+import type { CartLine, CartResult, StockLoader, StockStore } from '../types';
+import { makeHoldId, nonceOf } from './hold-id';
+import { loadFigure, type LoadContext } from './initialise';
+import type { StockKeys } from './keys';
+import type { ReplicaWait } from './replica-wait';
+import { settleInBackground } from './settle-in-background';
+
+/** What the one-call cart needs from its store. */
+export interface CartHost extends StockStore, LoadContext {
+  readonly replicas: ReplicaWait;
+  reportExpired(key: string, expired: number): void;
+}
+
+/**
+ * A cart whose keys fit one script call (a single Redis, or one Cluster
+ * slot): reserveCart-N checks every line, then deducts every line or none.
+ * Lines whose figure is missing are loaded (lock-guarded, SET NX, nothing
+ * reserved) and the script runs again, until `initTimeoutMs`.
+ */
+export async function reserveInOneCall(
+  host: CartHost,
+  cart: CartLine[],
+  keys: StockKeys[],
+  loader: StockLoader | undefined,
+  holdMs: number,
+): Promise<CartResult> {
+  const { caller, commands, config } = host;
+  const holdIds = cart.map(({ key }) => makeHoldId(key));
+  const flatKeys = keys.flatMap((k) => k.holds);
+  const args = [holdMs, config.retentionMs, ...cart.flatMap(({ qty }, i) => [qty, nonceOf(holdIds[i] as string)])];
+  const deadline = Date.now() + config.initTimeoutMs;
+  for (;;) {
+    const reply = await caller.run(
+      () => commands.reserveCart(flatKeys.length, ...flatKeys, ...args),
+      // Told 503, the caller will not hold the lines: give them back.
+      (late) => {
+        if (late[0] === 'reserved') for (const id of holdIds) void settleInBackground(host, id, 'release');
+      },
+    );
+    reply[2].forEach((expired, i) => host.reportExpired((cart[i] as CartLine).key, expired));
+    if (reply[0] !== 'missing') return toCartResult(host, cart, keys, holdIds, reply);
+    if (Date.now() >= deadline) throw unavailable('Timed out waiting for the stock of the cart to be initialised');
+    for (const line of reply[1]) await loadFigure(host, keys[line - 1] as StockKeys, (cart[line - 1] as CartLine).key, loader);
+  }
+}
+
+async function toCartResult(host: CartHost, cart: CartLine[], keys: StockKeys[], holdIds: string[], [status, list]: CartReply): Promise<CartResult> {
+  const emit = host.config.emit;
+  if (status === 'short') {
+    const short = [];
+    for (let i = 0; i < list.length; i += 2) {
+      const { key, qty } = cart[(list[i] as number) - 1] as CartLine;
+      const available = list[i + 1] as number;
+      emit?.({ type: 'sold-out', key, requested: qty, available });
+      short.push({ key, requested: qty, available });
+    }
+    return { status: 'insufficient', short };
+  }
+  let fresh = false;
+  const lines = cart.map(({ key, qty }, i) => {
+    const [code, , expiresAt, replayed] = list.slice(i * 4, i * 4 + 4) as [number, number, number, number];
+    const holdId = holdIds[i] as string;
+    if (replayed !== 1) {
+      fresh = true;
+      emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
+    }
+    return { key, qty, remaining: code, holdId, expiresAt };
+  });
+  // One call, one node: one WAIT covers every line.
+  if (fresh) await host.replicas.after((cart[0] as CartLine).key, (keys[0] as StockKeys).stock);
+  return { status: 'reserved', lines };
+}
