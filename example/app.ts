@@ -11,7 +11,8 @@ import { cartRoutes } from './routes/carts';
 import { allOf } from './events';
 import { createMetrics, type MetricsOptions } from './metrics';
 import { dashboardRoutes } from './routes/dashboard';
-import { orderRoutes, type OrderStats } from './routes/orders';
+import type { OrderStats } from './place-order';
+import { orderRoutes } from './routes/orders';
 import { productRoutes } from './routes/products';
 import { timeReservations } from './timed-store';
 

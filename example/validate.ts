@@ -60,7 +60,7 @@ export interface CartBody {
 }
 
 /** Most lines a cart may send (the library merges and caps distinct items too). */
-const MAX_CART_LINES = 100;
+export const MAX_CART_LINES = 100;
 
 function parsePayment(payment: unknown): string {
   if (typeof payment !== 'string' || payment === '' || payment.length > 32) {

@@ -1,31 +1,9 @@
 import { Router, type Request } from 'express';
 import { reserveStock, type CartReservation, type StockStore } from '../../lib';
 import type { Database } from '../db';
-import { isStockRefused, readStock, shrinkOverstatement, takeStock } from '../inventory';
-import type { OrderRow } from '../models';
-import { chargePayment } from '../payment';
-import { transactionWithRetry } from '../transaction';
+import { isStockRefused, readStock, shrinkOverstatement } from '../inventory';
+import { placeOrder, type OrderStats } from '../place-order';
 import { parseCart, type CartBody } from '../validate';
-import type { OrderStats } from './orders';
-
-/**
- * Every line's decrement and order row, and the payment: all or nothing,
- * each line's hold prepared last (see placeOrder in ./orders).
- */
-async function placeCart(db: Database, stats: OrderStats, cart: CartReservation, payment: string): Promise<OrderRow[]> {
-  stats.dbTransactions++;
-  return transactionWithRetry(db, async (transaction) => {
-    const orders: OrderRow[] = [];
-    for (const { key, qty, holdId } of cart.lines) {
-      await takeStock(db, key, qty, transaction);
-      orders.push(await db.Order.create({ sku: key, qty, status: 'pending', holdId }, { transaction }));
-    }
-    await chargePayment(payment);
-    for (const order of orders) await order.update({ status: 'paid' }, { transaction });
-    await cart.prepare();
-    return orders;
-  });
-}
 
 /** `POST /carts/checkout` `{ items: [{ sku, qty }], payment }`: every line sold, or none. */
 export function cartRoutes(db: Database, store: StockStore, stats: OrderStats): Router {
@@ -45,9 +23,12 @@ export function cartRoutes(db: Database, store: StockStore, stats: OrderStats): 
     async (req, res) => {
       // Set by reserveStock, which calls next() only once every line is held.
       const cart = req.reservation as CartReservation;
+      const lines = cart.lines.map(({ key, qty, holdId }) => ({ sku: key, qty, holdId }));
       try {
-        const orders = await placeCart(db, stats, cart, (req.body as CartBody).payment);
-        await cart.commit();
+        const { payment } = req.body as CartBody;
+        const { orders, earlier } = await placeOrder(db, stats, lines, payment, () => cart.prepare(), req.get('Idempotency-Key'));
+        // A repeat of a cart already placed: its units were taken then, so this attempt's go back.
+        await (earlier ? cart.release() : cart.commit());
         res.status(201).json({ orders: orders.map(({ id, sku, qty, status }) => ({ id, sku, qty, status })) });
       } catch (error) {
         // As for one order: the refused line keeps its hold and gives back what the database has; the others go back.

@@ -16,7 +16,8 @@ import { createStockStore, type StockLoader, type StockStore } from '../../lib';
 import { createDatabase, prepareDatabase } from '../../example/db';
 import { jsonErrors, notFound } from '../../example/errors';
 import { createRedisClient } from '../../example/redis-client';
-import { orderRoutes, type OrderStats } from '../../example/routes/orders';
+import { orderRoutes } from '../../example/routes/orders';
+import type { OrderStats } from '../../example/place-order';
 import { productRoutes } from '../../example/routes/products';
 import { sweepInDoubt } from '../../example/in-doubt';
 

@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import request from 'supertest';
+import { requestKey } from '../../lib/store/keys';
 import { expectError } from './expect-error';
 import { addProduct, figures, inParallel, stockKey, useShop, type Shop } from './shop';
 
@@ -76,6 +77,22 @@ describe('example app: POST /carts/checkout', function () {
     expect(await figures(shop, a)).to.deep.equal({ dbStock: 5, redis: 5, unitsOrdered: 0, orders: 0 });
     // b: the refused line's 4 stay taken, the database's 1 comes back: Redis at the truth.
     expect(await figures(shop, b)).to.deep.equal({ dbStock: 1, redis: 1, unitsOrdered: 1, orders: 1 });
+  });
+
+  it('Idempotency-Key: a retry after Redis lost the key\'s record gets the same orders from the database; other lines are a 422', async () => {
+    const a = await addProduct(shop, 5);
+    const b = await addProduct(shop, 5);
+    const items = [{ sku: b, qty: 2 }, { sku: a, qty: 1 }];
+    const send = (body: object) => request(shop.url).post('/carts/checkout').set('Idempotency-Key', `cart-${a}`).send(body);
+    const first = await send({ items }).expect(201);
+    await shop.redis.del(requestKey(shop.prefix, `cart-${a}`));
+    const retry = await send({ items }).expect(201);
+    expect(retry.body).to.deep.equal(first.body);
+    expect(await figures(shop, a)).to.deep.equal({ dbStock: 4, redis: 4, unitsOrdered: 1, orders: 1 });
+    expect(await figures(shop, b)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 2, orders: 1 });
+    await shop.redis.del(requestKey(shop.prefix, `cart-${a}`));
+    expectError(await send({ items: [{ sku: b, qty: 2 }] }), 422);
+    expect(await figures(shop, b)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 2, orders: 1 });
   });
 
   it('a flash sale of carts over three products: never oversold, books balance, Redis ends at the database', async () => {

@@ -13,7 +13,7 @@ import { randomAdminToken } from '../../example/admin';
 import { createApp } from '../../example/app';
 import { readConfig } from '../../example/config';
 import { createDatabase, prepareDatabase, type Database } from '../../example/db';
-import type { OrderStats } from '../../example/routes/orders';
+import type { OrderStats } from '../../example/place-order';
 import { connectRedis, deleteWithPrefix, type AnyRedis } from '../helpers/redis';
 
 export interface Shop {
