@@ -256,6 +256,18 @@ function send(test: request.Test, { body, headers }: Call): request.Test {
   return t;
 }
 
+/** A sold-out cart's 409 also lists its short lines, each `{ key, requested, available }`. */
+function isShortLines(status: number, error: object): boolean {
+  const { lines } = error as { lines?: unknown };
+  return (
+    status === 409 &&
+    Object.keys(error).join() === 'status,message,lines' &&
+    Array.isArray(lines) &&
+    lines.length > 0 &&
+    lines.every((l: { key?: unknown; requested?: unknown; available?: unknown }) => typeof l.key === 'string' && isInt(l.requested) && isInt(l.available))
+  );
+}
+
 function isErrorBody(res: request.Response): boolean {
   const body = res.body as { error?: { status?: unknown; message?: unknown } };
   return (
@@ -265,7 +277,7 @@ function isErrorBody(res: request.Response): boolean {
     Object.keys(body).join() === 'error' &&
     typeof body.error === 'object' &&
     body.error !== null &&
-    Object.keys(body.error).join() === 'status,message' &&
+    (Object.keys(body.error).join() === 'status,message' || isShortLines(res.status, body.error)) &&
     body.error.status === res.status &&
     typeof body.error.message === 'string' &&
     body.error.message.length > 0 &&
