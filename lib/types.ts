@@ -284,9 +284,10 @@ export interface StockStoreOptions {
   /** How long a hold lasts unless committed, released or extended. Default 900 s. */
   holdSeconds?: number;
   /**
-   * After a reservation, wait until this many replicas have its write (Redis
-   * `WAIT`, sent to the item's master: it cannot run inside a script), so a
-   * failover loses fewer acknowledged deductions. Default 0: no wait.
+   * After a reservation, a prepare or a commit, wait until this many
+   * replicas have its write (Redis `WAIT`, sent to the item's master: it
+   * cannot run inside a script), so a failover loses fewer acknowledged
+   * writes. Default 0: no wait.
    */
   waitReplicas?: number;
   /**

@@ -37,16 +37,26 @@ describe('waitReplicas', function () {
     return { store: createStockStore({ redis: client, prefix, waitReplicas, waitTimeoutMs: 200, onEvent: (e) => events.push(e) }), events, prefix };
   }
 
-  it('waitReplicas 1: when the reservation answers, the replica already has the deduction', async () => {
+  it('waitReplicas 1: when a reservation, prepare or commit answers, the replica already has it', async () => {
     const { store, events, prefix } = make(1);
     await store.setStock('sku', 50);
     for (let i = 1; i <= 20; i++) {
       await store.reserve('sku', 1);
       expect(await replicaClient.get(stockKeys(prefix, 'sku').stock)).to.equal(String(50 - i));
     }
+    // Prepare and commit wait too: a failover must not lose them (the hold would expire and give back sold units).
+    const held = await store.reserve('sku', 1);
+    if (held.status !== 'reserved') throw new Error('not reserved');
+    const holdsKey = stockKeys(prefix, 'sku').holds[3];
+    const nonce = held.holdId.split('.')[0] as string;
+    const stateOnReplica = async () => (JSON.parse((await replicaClient.hget(holdsKey, nonce)) as string) as { s: string }).s;
+    await store.prepare(held.holdId);
+    expect(await stateOnReplica()).to.equal('prepared');
+    await store.commit(held.holdId);
+    expect(await stateOnReplica()).to.equal('committed');
     const cart = await store.reserveCart([{ key: 'sku', qty: 2 }]);
     expect(cart.status).to.equal('reserved');
-    expect(await replicaClient.get(stockKeys(prefix, 'sku').stock)).to.equal('28');
+    expect(await replicaClient.get(stockKeys(prefix, 'sku').stock)).to.equal('27');
     expect(events.filter((e) => e.type === 'error')).to.deep.equal([]);
   });
 

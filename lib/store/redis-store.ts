@@ -206,6 +206,8 @@ class RedisStockStore implements StockStore, CartHost {
       if (changed === 1 && action !== 'prepare') {
         this.config.emit?.(action === 'commit' ? { type: 'committed', key, holdId } : { type: 'released', key, holdId });
       }
+      // A prepare or commit a failover loses leaves a plain hold, whose expiry would give back units already sold.
+      if (changed === 1 && action !== 'release') await this.replicas.after(key, holds[0]);
       return { state: state as HoldState, changed: changed === 1 };
     } catch (error) {
       this.reportUnavailable(action, key, error);
