@@ -2,16 +2,11 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { createApp } from '../../example/app';
 import { expectError } from './expect-error';
-import { addProduct, figures, openShop, order, type Shop } from './shop';
+import { addProduct, figures, order, useShop, type Shop } from './shop';
 
 describe('example app: admin routes need ADMIN_TOKEN', () => {
   let shop: Shop;
-  before(async () => {
-    shop = await openShop();
-  });
-  after(async () => {
-    await shop.close();
-  });
+  useShop((opened) => (shop = opened));
 
   /** Authorization headers that must not pass: [label, header or undefined, status]. */
   const refused: [string, string | undefined, 401 | 403][] = [

@@ -10,11 +10,8 @@ import { addProduct, figures, inParallel, stockKey, useShop, type Shop } from '.
 
 describe('example app: POST /carts/checkout', function () {
   this.timeout(60_000);
-  const current = useShop();
   let shop: Shop;
-  beforeEach(() => {
-    shop = current();
-  });
+  useShop((opened) => (shop = opened));
 
   function checkout(items: { sku: string; qty: number }[], payment = 'card'): request.Test {
     return request(shop.url).post('/carts/checkout').send({ items, payment });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { SaleSecond } from '../../example/dashboard/timeline';
 import { artifact, useBrowser } from './browser';
-import { addProduct, adminPost, openShop, order, type Shop } from './shop';
+import { addProduct, adminPost, order, useShop, type Shop } from './shop';
 
 interface DashboardData {
   now: number;
@@ -13,13 +13,8 @@ interface DashboardData {
 describe('example app: the sale dashboard', function () {
   this.timeout(60_000);
   let shop: Shop;
+  useShop((opened) => (shop = opened));
   const browser = useBrowser();
-  before(async () => {
-    shop = await openShop();
-  });
-  after(async () => {
-    await shop?.close();
-  });
 
   async function data(): Promise<DashboardData> {
     return (await request(shop.url).get('/dashboard/data').expect(200)).body as DashboardData;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { addProduct, figures, inParallel, openShop, order, stockKey, type Shop } from './shop';
+import { addProduct, figures, inParallel, order, stockKey, useShop, type Shop } from './shop';
 
 /** One buyer's outcome. */
 interface Answer {
@@ -10,12 +10,7 @@ interface Answer {
 describe('example app: flash sale', function () {
   this.timeout(60_000);
   let shop: Shop;
-  before(async () => {
-    shop = await openShop();
-  });
-  after(async () => {
-    await shop.close();
-  });
+  useShop((opened) => (shop = opened));
 
   const count = (answers: Answer[], status: number) => answers.filter((a) => a.status === status).length;
   const units = (answers: Answer[], status: number) =>

@@ -1,19 +1,14 @@
 import { expect } from 'chai';
 import { requestKey } from '../../lib/store/keys';
 import { expectError } from './expect-error';
-import { addProduct, figures, openShop, order, type Shop } from './shop';
+import { addProduct, figures, order, useShop, type Shop } from './shop';
 
 /** A retried POST /orders with the same Idempotency-Key returns the same order, never a second one. */
 describe('example app: idempotent POST /orders', function () {
   this.timeout(30_000);
 
   let shop: Shop;
-  before(async () => {
-    shop = await openShop();
-  });
-  after(async () => {
-    await shop.close();
-  });
+  useShop((opened) => (shop = opened));
 
   it('a retry returns the same order id, and the database has one order', async () => {
     const sku = await addProduct(shop, 5);

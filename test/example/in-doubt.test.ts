@@ -15,11 +15,8 @@ import { addProduct, figures, order, useShop, type Shop } from './shop';
 
 describe('example: in-doubt holds of a worker that died mid-order', function () {
   this.timeout(30_000);
-  const current = useShop();
   let shop: Shop;
-  beforeEach(() => {
-    shop = current();
-  });
+  useShop((opened) => (shop = opened));
 
   /** What the order route does up to the database commit, with a 1 s hold and no hold commit after: the worker "dies". */
   async function orderThenDie(sku: string, qty: number, inside?: (transaction: Transaction) => Promise<void>) {

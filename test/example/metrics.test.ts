@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createMetrics } from '../../example/metrics';
 import { metricNames, parseMetrics } from '../helpers/prometheus';
 import { waitFor } from '../helpers/wait';
-import { addProduct, openShop, order, type Shop } from './shop';
+import { addProduct, openShop, order, useShop, type Shop } from './shop';
 
 /** The samples these tests follow: the library's counters and the latency histogram's counts. */
 const FOLLOWED = [
@@ -22,12 +22,7 @@ const FOLLOWED = [
 
 describe('example app: GET /metrics', () => {
   let shop: Shop;
-  before(async () => {
-    shop = await openShop();
-  });
-  after(async () => {
-    await shop.close();
-  });
+  useShop((opened) => (shop = opened));
 
   async function scrape(): Promise<Map<string, number>> {
     const res = await request(shop.url).get('/metrics').expect(200).expect('content-type', /^text\/plain; version=0\.0\.4/);

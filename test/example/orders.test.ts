@@ -1,16 +1,11 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { expectError } from './expect-error';
-import { addProduct, figures, openShop, order, type Shop } from './shop';
+import { addProduct, figures, order, useShop, type Shop } from './shop';
 
 describe('example app: POST /orders', () => {
   let shop: Shop;
-  before(async () => {
-    shop = await openShop();
-  });
-  after(async () => {
-    await shop.close();
-  });
+  useShop((opened) => (shop = opened));
 
   it('sells: 201 with the order, stock taken in the database and Redis', async () => {
     const sku = await addProduct(shop, 5);

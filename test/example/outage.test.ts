@@ -5,7 +5,7 @@ import request from 'supertest';
 import { createApp } from '../../example/app';
 import { createDatabase, type Database } from '../../example/db';
 import { expectError } from './expect-error';
-import { openShop, type Shop } from './shop';
+import { useShop, type Shop } from './shop';
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -20,10 +20,10 @@ async function closedPort(): Promise<number> {
 // (the shared Redis and MariaDB stay up for everyone else).
 describe('example app: Redis or the database unreachable', () => {
   let shop: Shop;
+  useShop((opened) => (shop = opened));
   let deadRedis: Redis;
   let deadDb: Database;
   before(async () => {
-    shop = await openShop();
     const port = await closedPort();
     deadRedis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     deadRedis.on('error', () => undefined); // expected: nothing listens
@@ -32,7 +32,6 @@ describe('example app: Redis or the database unreachable', () => {
   after(async () => {
     deadRedis.disconnect();
     await deadDb.sequelize.close();
-    await shop.close();
   });
 
   it('Redis down: POST /orders answers 503 as JSON and starts no transaction', async () => {

@@ -1,16 +1,11 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { expectError } from './expect-error';
-import { addProduct, adminPost, figures, openShop, order, type Shop } from './shop';
+import { addProduct, adminPost, figures, order, useShop, type Shop } from './shop';
 
 describe('example app: products and restock', () => {
   let shop: Shop;
-  before(async () => {
-    shop = await openShop();
-  });
-  after(async () => {
-    await shop.close();
-  });
+  useShop((opened) => (shop = opened));
 
   it('POST /products: 201 with the product; the same sku again: 409', async () => {
     const sku = shop.sku('new');

@@ -73,22 +73,23 @@ export async function openShop(): Promise<Shop> {
 }
 
 /**
- * Mocha wiring for a suite on one private shop: opened before the suite,
- * closed after it. Read `shop()` inside a test.
+ * Mocha wiring for a suite on one private shop: opened before the suite
+ * (handed to `opened`), closed after it.
+ *
+ * @example
+ * let shop: Shop;
+ * useShop((opened) => (shop = opened));
  */
-export function useShop(): () => Shop {
+export function useShop(opened: (shop: Shop) => void): void {
   let shop: Shop | undefined;
   before(async () => {
     shop = await openShop();
+    opened(shop);
   });
   after(async () => {
     await shop?.close();
     shop = undefined;
   });
-  return () => {
-    if (!shop) throw new Error('useShop: used outside a test');
-    return shop;
-  };
 }
 
 /** A POST to one of the admin routes, with the shop's token. */

@@ -3,18 +3,13 @@ import request from 'supertest';
 import type { Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait';
 import { artifact, useBrowser } from './browser';
-import { addProduct, figures, openShop, order, type Shop } from './shop';
+import { addProduct, figures, order, useShop, type Shop } from './shop';
 
 describe('example app: the storefront in a browser', function () {
   this.timeout(60_000);
   let shop: Shop;
+  useShop((opened) => (shop = opened));
   const browser = useBrowser();
-  before(async () => {
-    shop = await openShop();
-  });
-  after(async () => {
-    await shop?.close();
-  });
 
   const card = (page: Page, sku: string) => page.locator(`[data-sku="${sku}"]`);
   /** Waits until the page shows `units` for the product (the page refreshes it by itself). */
