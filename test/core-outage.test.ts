@@ -13,7 +13,8 @@ import { express, jsonErrors, listen } from './helpers/app';
 import { EventLog } from './helpers/events';
 import { expectHoldId, withoutHold } from './helpers/holds';
 import { uniquePrefix } from './helpers/redis';
-import { pings, RedisServer } from './helpers/redis-server';
+import { usePrivateRedis } from './helpers/private-redis';
+import { pings, type RedisServer } from './helpers/redis-server';
 import { sleep, waitFor } from './helpers/wait';
 
 const UNAVAILABLE_CODES = ['ERR_RESERVE_STOCK_UNAVAILABLE', 'ERR_RESERVE_STOCK_NOT_CONNECTED'];
@@ -23,17 +24,10 @@ describe('core: Redis outages (private redis-server)', function () {
 
   let server: RedisServer;
   let admin: Redis;
-  const clients: Redis[] = [];
+  /** A client of the private server; closed after the test. */
+  const client = usePrivateRedis({ args: ['--enable-debug-command', 'local'] }, (opened) => ({ server, admin } = opened));
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-  /** A client of the private server; closed after the test. */
-  function client(options: RedisOptions = {}): Redis {
-    const c = new Redis(server.url, options);
-    c.on('error', () => {}); // connection errors are expected here
-    clients.push(c);
-    return c;
-  }
 
   function make(options: Partial<StockStoreOptions> = {}, clientOptions: RedisOptions = {}) {
     const redis = client(clientOptions);
@@ -58,24 +52,12 @@ describe('core: Redis outages (private redis-server)', function () {
     return match ? Number(match[1]) : 0;
   }
 
-  before(async () => {
-    server = await RedisServer.start({ args: ['--enable-debug-command', 'local'] });
-    admin = new Redis(server.url);
-    admin.on('error', () => {});
+  before(() => {
     process.on('unhandledRejection', onUnhandled);
   });
 
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.disconnect();
-    if (!server.running) await server.start();
-    if (admin.status !== 'ready') await new Promise((resolve) => admin.once('ready', resolve));
-    await admin.flushall(); // the private server only
-  });
-
-  after(async () => {
+  after(() => {
     process.off('unhandledRejection', onUnhandled);
-    admin?.disconnect();
-    await server?.dispose();
     expect(unhandled, 'unhandled rejections during the outage tests').to.deep.equal([]);
   });
 

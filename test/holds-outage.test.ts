@@ -11,7 +11,8 @@ import { createStockStore, reserveStock, type Reservation, type SettleResult } f
 import { express, jsonErrors } from './helpers/app';
 import { EventLog } from './helpers/events';
 import { uniquePrefix } from './helpers/redis';
-import { RedisServer } from './helpers/redis-server';
+import { usePrivateRedis } from './helpers/private-redis';
+import type { RedisServer } from './helpers/redis-server';
 import { sleep, waitFor } from './helpers/wait';
 
 describe('holds: a settle during a Redis blip (private redis-server)', function () {
@@ -19,29 +20,11 @@ describe('holds: a settle during a Redis blip (private redis-server)', function 
 
   let server: RedisServer;
   let admin: Redis;
-  const clients: Redis[] = [];
-
-  before(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-    admin.on('error', () => {});
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.disconnect();
-    if (!server.running) await server.start();
-    if (admin.status !== 'ready') await new Promise((resolve) => admin.once('ready', resolve));
-    await admin.flushall(); // the private server only
-  });
-  after(async () => {
-    admin?.disconnect();
-    await server?.dispose();
-  });
+  const client = usePrivateRedis({}, (opened) => ({ server, admin } = opened));
 
   /** A store on a client that retries its connection every 100 ms. */
   function make() {
-    const redis = new Redis(server.url, { retryStrategy: () => 100 });
-    redis.on('error', () => {});
-    clients.push(redis);
+    const redis = client({ retryStrategy: () => 100 });
     const log = new EventLog();
     const store = createStockStore({ redis, prefix: uniquePrefix('blip'), timeoutMs: 500, onEvent: log.onEvent });
     return { redis, store, log };
