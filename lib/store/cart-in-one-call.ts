@@ -9,7 +9,7 @@ import { settleInBackground } from './settle-in-background';
 
 /** What the one-call cart needs from its store. */
 export interface CartHost extends StockStore, LoadContext {
-  readonly replicas: ReplicaWait;
+  readonly replicas: ReplicaWait | undefined;
   reportExpired(key: string, expired: number): void;
 }
 
@@ -69,6 +69,6 @@ async function toCartResult(host: CartHost, cart: CartLine[], keys: StockKeys[],
     return { key, qty, remaining: code, holdId, expiresAt };
   });
   // One call, one node: one WAIT covers every line.
-  if (fresh) await host.replicas.after((cart[0] as CartLine).key, (keys[0] as StockKeys).stock);
+  if (fresh && host.replicas) await host.replicas.after((cart[0] as CartLine).key, (keys[0] as StockKeys).stock);
   return { status: 'reserved', lines };
 }

@@ -50,7 +50,7 @@ class RedisStockStore implements StockStore, CartHost {
   readonly lock: InitLock;
   readonly requests: RedisRequestLedger;
   private readonly keys: StockKeysMemo;
-  readonly replicas: ReplicaWait;
+  readonly replicas: ReplicaWait | undefined;
 
   constructor(readonly config: StoreConfig) {
     this.keys = new StockKeysMemo(config.prefix);
@@ -58,7 +58,7 @@ class RedisStockStore implements StockStore, CartHost {
     this.caller = new RedisCaller(config.redis, config.timeoutMs);
     this.lock = new InitLock(config.redis, this.commands, this.caller, config.lockTtlMs);
     this.requests = new RedisRequestLedger(config, this.commands, this.caller);
-    this.replicas = new ReplicaWait(config, this.caller);
+    this.replicas = config.waitReplicas > 0 ? new ReplicaWait(config, this.caller) : undefined;
   }
 
   get holdSeconds(): number {
@@ -106,7 +106,7 @@ class RedisStockStore implements StockStore, CartHost {
       throw error;
     }
     const result = this.toResult(key, qty, holdId, reply);
-    if (result.status !== 'insufficient' && reply[5] !== 1) await this.replicas.after(key, keys.stock);
+    if (this.replicas && result.status !== 'insufficient' && reply[5] !== 1) await this.replicas.after(key, keys.stock);
     return result;
   }
 
@@ -207,7 +207,7 @@ class RedisStockStore implements StockStore, CartHost {
         this.config.emit?.(action === 'commit' ? { type: 'committed', key, holdId } : { type: 'released', key, holdId });
       }
       // A prepare or commit a failover loses leaves a plain hold, whose expiry would give back units already sold.
-      if (changed === 1 && action !== 'release') await this.replicas.after(key, holds[0]);
+      if (this.replicas && changed === 1 && action !== 'release') await this.replicas.after(key, holds[0]);
       return { state: state as HoldState, changed: changed === 1 };
     } catch (error) {
       this.reportUnavailable(action, key, error);

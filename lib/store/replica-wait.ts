@@ -14,6 +14,8 @@ export const WAIT_PAUSE_MS = 1000;
  * master queues behind it: after a shortfall (a master left without its
  * replicas, say just after a failover) no WAIT goes to that master for
  * WAIT_PAUSE_MS, instead of every reservation paying the whole timeout.
+ * The store makes one only with `waitReplicas` > 0, so that without it the
+ * hot path spends nothing on replicas.
  */
 export class ReplicaWait {
   /** Masters whose replicas fell short: no WAIT on them until then (ms). */
@@ -26,7 +28,6 @@ export class ReplicaWait {
 
   async after(key: string, figureKey: string): Promise<void> {
     const { redis, waitReplicas, waitTimeoutMs } = this.config;
-    if (waitReplicas === 0) return;
     const master = masterOf(redis, figureKey);
     if (master !== null && (this.pausedUntil.get(master) ?? 0) > Date.now()) return;
     try {
