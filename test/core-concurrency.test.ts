@@ -2,13 +2,12 @@
  * Overselling under concurrency, and the initialisation lock: one loader call
  * across connections and processes, a dead holder, compare-and-delete.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { createStockStore, reserveStock, stockKeys, type Reservation, type ReserveResult, type StockStore } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
 import { EventLog } from './helpers/events';
+import { startFixture } from './helpers/fixture-process';
 import { expectHoldId, withoutHold } from './helpers/holds';
 import { REDIS_URL, useSharedRedis } from './helpers/redis';
 import { sleep, waitFor } from './helpers/wait';
@@ -188,28 +187,18 @@ describe('core: concurrency', function () {
       const LOADER_DELAY_MS = 300;
 
       // The second process: connects, says "ready", waits for "go".
-      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'core-reserver.ts')], {
-        cwd: join(__dirname, '..'),
-        env: {
-          ...process.env,
-          REDIS_URL,
-          PREFIX: prefix,
-          KEY: key,
-          COUNT: '300',
-          COUNTER_KEY: counterKey,
-          LOADER_STOCK: String(STOCK),
-          LOADER_DELAY_MS: String(LOADER_DELAY_MS),
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
+      const second = startFixture('core-reserver.ts', {
+        REDIS_URL,
+        PREFIX: prefix,
+        KEY: key,
+        COUNT: '300',
+        COUNTER_KEY: counterKey,
+        LOADER_STOCK: String(STOCK),
+        LOADER_DELAY_MS: String(LOADER_DELAY_MS),
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const { child } = second;
       try {
-        await waitFor(() => stdout.includes('ready\n') || child.exitCode !== null, 'the second process to be ready', 30_000);
-        expect(stdout, stderr).to.include('ready\n');
+        await second.waitForOutput('ready\n', 'the second process to be ready');
 
         let localLoaderCalls = 0;
         const loader = async () => {
@@ -226,12 +215,13 @@ describe('core: concurrency', function () {
         const settled = await Promise.allSettled(
           range(300).map((i) => (stores[i % 3] as StockStore).reserve(key, 1, loader)),
         );
-        const code = await exited;
-        expect(code, stderr).to.equal(0);
+        const code = await second.exited;
+        expect(code, second.stderr).to.equal(0);
 
         const rejected = settled.filter((s) => s.status === 'rejected');
         expect(rejected.map((s) => String((s as PromiseRejectedResult).reason))).to.deep.equal([]);
         const local = tally(settled.map((s) => (s as PromiseFulfilledResult<ReserveResult>).value));
+        const { stdout } = second;
         const remote = JSON.parse(stdout.slice(stdout.indexOf('ready\n') + 6).trim()) as {
           reserved: number;
           insufficient: number;

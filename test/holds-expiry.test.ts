@@ -5,14 +5,14 @@
  * released nor extended. Holds made by a second process that exits or is
  * SIGKILLed come back all the same.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { expect } from 'chai';
 import { createStockStore, type StockStore } from '../lib';
 import { EventLog } from './helpers/events';
+import { startFixture } from './helpers/fixture-process';
 import { expectHoldId, withoutHold, sleepPast } from './helpers/holds';
 import { REDIS_URL, useSharedRedis } from './helpers/redis';
-import { sleep, waitFor } from './helpers/wait';
+import { sleep } from './helpers/wait';
 
 const shared = useSharedRedis('holds-exp');
 
@@ -28,19 +28,10 @@ interface MadeHolds {
 
 /** Starts test/fixtures/hold-maker.ts and waits for the holds it made. */
 async function holdMaker(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; made: MadeHolds; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures', 'hold-maker.ts')], {
-    cwd: join(__dirname, '..'),
-    env: { ...process.env, REDIS_URL, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  children.push(child);
-  await waitFor(() => stdout.includes('\n') || child.exitCode !== null, 'the hold maker to report its holds', 30_000);
-  expect(stdout, stderr).to.include('\n');
+  const maker = startFixture('hold-maker.ts', { REDIS_URL, ...env });
+  children.push(maker.child);
+  await maker.waitForOutput('\n', 'the hold maker to report its holds');
+  const { child, stdout, exited } = maker;
   return { child, made: JSON.parse(stdout.slice(0, stdout.indexOf('\n'))) as MadeHolds, exited };
 }
 
