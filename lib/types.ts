@@ -98,6 +98,7 @@ export interface HoldsReport {
   units: number;
   /** Number of open holds in doubt (see {@link StockStore.resolveInDoubt}). */
   inDoubt: number;
+  /** The open holds, soonest expiry first; at most the `limit` asked for (fewer than `count` then). */
   holds: { holdId: string; qty: number; expiresAt: number; state: HoldState }[];
 }
 
@@ -114,6 +115,13 @@ export interface InDoubtResolution {
  */
 export type CommitCheck = (holdId: string) => boolean | Promise<boolean>;
 
+/**
+ * The database's stock figure for {@link StockStore.reconcile}: a number, or
+ * a function that reads it (then a fix held back by prepared holds reads it
+ * again and retries).
+ */
+export type DatabaseStock = number | (() => number | Promise<number>);
+
 /** The outcome of {@link StockStore.reconcile}. */
 export interface ReconcileReport {
   key: string;
@@ -126,8 +134,15 @@ export interface ReconcileReport {
   /** Number of open holds. */
   openHolds: number;
   /**
+   * Open holds prepared (orders committing right now): their units count as
+   * held, though their orders may be in `database` already, so the drift
+   * may over-state by up to their units. No fix is made while there are any.
+   */
+  prepared: number;
+  /**
    * Open holds in doubt: their units count as held, though their orders
-   * may be in the database already. No fix is made while there are any.
+   * may be in the database already. No fix is made while there are any
+   * (see {@link StockStore.resolveInDoubt}).
    */
   inDoubt: number;
   /**
@@ -137,8 +152,10 @@ export interface ReconcileReport {
    * side is unlimited and they differ.
    */
   drift: number | null;
-  /** Whether the figure was reset to database - held (never while a hold is in doubt). */
+  /** Whether the figure was reset to database - held. */
   fixed: boolean;
+  /** Why a fix that was asked for and needed was not made: holds prepared or in doubt. Null otherwise. */
+  blockedBy: 'prepared' | 'in-doubt' | null;
 }
 
 /** What the store and the middleware report through `onEvent`. */
@@ -201,8 +218,11 @@ export interface StockStore {
   release(holdId: string): Promise<SettleResult>;
   /** Makes an open hold last at least `seconds` from now. */
   extend(holdId: string, seconds: number): Promise<ExtendResult>;
-  /** An item's open holds and the units they keep. */
-  getHolds(key: string): Promise<HoldsReport>;
+  /**
+   * An item's open holds and the units they keep: the totals, and up to
+   * `limit` of the holds (default 1000), read a bounded page per call.
+   */
+  getHolds(key: string, options?: { limit?: number }): Promise<HoldsReport>;
   /**
    * Settles an item's in-doubt holds: commits those whose order
    * `wasCommitted` finds in the database, releases the others. Run it
@@ -213,9 +233,13 @@ export interface StockStore {
   /**
    * Compares Redis (available + units in open holds) with the database's
    * figure; with `fix`, resets the Redis figure to database - held under the
-   * initialisation lock.
+   * initialisation lock. No fix is made while a hold is prepared or in
+   * doubt (its order may be in the database's figure already): the report
+   * says so in `blockedBy`. Give `databaseStock` as a function to have a fix
+   * held back by prepared holds read the database again and retry (until
+   * `initTimeoutMs`).
    */
-  reconcile(key: string, databaseStock: number, options?: { fix?: boolean }): Promise<ReconcileReport>;
+  reconcile(key: string, databaseStock: DatabaseStock, options?: { fix?: boolean }): Promise<ReconcileReport>;
   /**
    * Adds units to a loaded figure (a restock). Returns the new stock, -1 when
    * unlimited, or `null` when the key holds no figure (nothing is written then).

@@ -2,74 +2,123 @@
   Reserves a cart: every line or none, in one atomic step. Used when all
   its keys can go in one call (a single Redis, or keys sharing a hash slot);
   across Cluster slots the store reserves line by line instead. Each line is
-  a hold of its own item, idempotent per hold id: a line whose id is known
+  a hold of its own item, idempotent per nonce: a line whose nonce is known
   answers as it first did and deducts nothing.
 
-  Input (five keys per line, lines in a fixed order; numkeys = 5 x lines):
-    KEYS[5i-4 .. 5i] line i's figure, epoch, open, holds, settled
-                     (see includes/holds)
+  A short line must first see its due holds' units back (as in
+  includes/reserve); the reaping budget of one call is shared by the lines,
+  so a cart's call stays as short as a single reservation's.
+
+  Input (six keys per line, lines in a fixed order; numkeys = 6 x lines):
+    KEYS[6i-5 .. 6i] line i's figure, holds, due, dueSorted, purge, quiet
+                     (see includes/counters)
     ARGV[1] how long the holds last, ms
     ARGV[2] how long a settled hold's record is kept, ms
     ARGV[1 + 2i] line i's quantity (positive integer)
-    ARGV[2 + 2i] line i's hold id
+    ARGV[2 + 2i] line i's hold nonce
 
   Output: { status, list, expired }
     status 'reserved': list = flat { code, available, expiresAt, replayed }
-                       per line, as reserveHold-5 answers one line
+                       per line, as reserveHold-6 answers one line
     status 'short':    list = flat { line, available } per line without
-                       enough stock; nothing changed
+                       enough stock; nothing reserved
+    status 'again':    as 'short', but a short line has more due holds to
+                       reap: call again; nothing reserved
     status 'missing':  list = { line, ... } whose figure is absent (load
                        them, then call again); nothing changed
     expired: flat { count } per line, the holds this call expired
 ]]
 --- @include "includes/clock"
---- @include "includes/reserveUnits"
---- @include "includes/holds"
+--- @include "includes/codes"
+--- @include "includes/open"
 
+local L = {}
+local function library()
+--- @include "includes/library"
+  return L
+end
+--- @include "includes/reserve"
+
+local holdMs, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
+local count = #KEYS / 6
 local now = nowMs()
-local holdMs = tonumber(ARGV[1])
-local retentionMs = tonumber(ARGV[2])
-local lines = {}
-local expired = {}
-local missing = {}
-local short = {}
-for i = 1, #KEYS / 5 do
-  local keys = { KEYS[5 * i - 4], KEYS[5 * i - 3], KEYS[5 * i - 2], KEYS[5 * i - 1], KEYS[5 * i] }
-  local line = { keys = keys, qty = tonumber(ARGV[1 + 2 * i]), id = ARGV[2 + 2 * i] }
-  line.known = readHold(keys, line.id)
-  lines[i] = line
-  expired[i] = 0
-  if not line.known then
-    expired[i] = reapHolds(keys, now, retentionMs)
-    local raw = redis.call('GET', keys[1])
-    if not raw then
+local lines, missing, expired = {}, {}, {}
+for i = 1, count do
+  local keys = { KEYS[6 * i - 5], KEYS[6 * i - 4], KEYS[6 * i - 3], KEYS[6 * i - 2], KEYS[6 * i - 1], KEYS[6 * i] }
+  local id = ARGV[2 + 2 * i]
+  local got = redis.call('HMGET', keys[2], id, '#')
+  local line = { keys = keys, id = id, qty = tonumber(ARGV[1 + 2 * i]), c = readCounters(got[2]) }
+  if got[1] then
+    line.known = decodeHold(got[1])
+  else
+    line.stock = figureOf(keys[1], redis.call('GET', keys[1]))
+    if line.stock == nil then
       missing[#missing + 1] = i
-    elseif tonumber(raw) ~= -1 and tonumber(raw) < line.qty then
-      short[#short + 1] = i
-      short[#short + 1] = math.max(tonumber(raw), 0)
     end
   end
+  lines[i] = line
+  expired[i] = 0
 end
 if #missing > 0 then
   return { 'missing', missing, expired }
 end
-if #short > 0 then
-  return { 'short', short, expired }
+
+-- The lines share one call's batch of reaping and purging.
+library()
+local reapBudget = math.max(1, math.floor(L.REAP_BATCH / count))
+local purgeBudget = math.max(1, math.floor(L.PURGE_BATCH / count))
+
+local function isShort(line)
+  return not line.known and line.stock ~= UNLIMITED and line.stock < line.qty
 end
+
+local short, again = {}, false
+for i, line in ipairs(lines) do
+  if isShort(line) and L.isDue(line.c, now) then
+    expired[i], line.stock = L.reap(line.keys, line.c, now, retentionMs, reapBudget)
+    line.reaped = true
+  end
+  if isShort(line) then
+    again = again or L.isDue(line.c, now)
+    short[#short + 1] = i
+    short[#short + 1] = line.stock
+  end
+end
+if #short > 0 then
+  for _, line in ipairs(lines) do
+    if line.reaped then
+      writeHolds(line.keys, line.c, now)
+    end
+  end
+  return { again and 'again' or 'short', short, expired }
+end
+
 local list = {}
-for _, line in ipairs(lines) do
-  local known = line.known
+local at = now + holdMs
+for i, line in ipairs(lines) do
+  local known, keys, c = line.known, line.keys, line.c
   if known then
     list[#list + 1] = known.r
-    list[#list + 1] = known.a
+    list[#list + 1] = known.r
     list[#list + 1] = known.x
     list[#list + 1] = 1
   else
-    local reply = reserveUnits(line.keys[1], line.qty)
-    local qty = reply[1] == -1 and 0 or line.qty
-    list[#list + 1] = reply[1]
-    list[#list + 1] = reply[2]
-    list[#list + 1] = openHold(line.keys, line.id, qty, reply[1], reply[2], now, holdMs)
+    if not line.reaped and L.isDue(c, now) then
+      expired[i], line.stock = L.reap(keys, c, now, retentionMs, reapBudget)
+    end
+    L.purge(keys, c, now, purgeBudget)
+    local code, taken = UNLIMITED, 0
+    if line.stock ~= UNLIMITED then
+      code = redis.call('DECRBY', keys[1], line.qty)
+      taken = line.qty
+    end
+    writeHolds(keys, c, now, line.id, openHold(keys, c, line.id, taken, code, at))
+    if needsLife(c, at, at) then
+      L.keepAlive(keys, c, now, at, at)
+    end
+    list[#list + 1] = code
+    list[#list + 1] = code
+    list[#list + 1] = at
     list[#list + 1] = 0
   end
 end

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import request from 'supertest';
-import { createStockStore, reserveStock, type CartLine, type CartReservation, type StockStore } from '../lib';
+import { createStockStore, MAX_UNITS, reserveStock, type CartLine, type CartReservation, type StockStore } from '../lib';
 import { reserveLineByLine, type LineByLineOptions } from '../lib/store/cart';
 import { mergeCart } from '../lib/validation/cart';
 import { EventLog } from './helpers/events';
@@ -41,7 +41,7 @@ function lineByLine(store: StockStore, loader?: (key: string) => number): LineBy
     available: async (key) => {
       const stock = await store.getStock(key);
       if (stock !== null) return stock;
-      const probe = await store.reserve(key, Number.MAX_SAFE_INTEGER, loader);
+      const probe = await store.reserve(key, MAX_UNITS, loader);
       if (probe.status === 'insufficient') return probe.available;
       await store.release(probe.holdId);
       return -1;
@@ -189,7 +189,7 @@ describe('carts: the store', function () {
       [{ key: 'a', qty: 0 }],
       [{ key: 'a', qty: 1.5 }],
       [null],
-      [{ key: 'a', qty: Number.MAX_SAFE_INTEGER }, { key: 'a', qty: 1 }],
+      [{ key: 'a', qty: MAX_UNITS }, { key: 'a', qty: 1 }],
       Array.from({ length: 101 }, (_, i) => ({ key: `k${i}`, qty: 1 })),
     ];
     for (const lines of bad) {

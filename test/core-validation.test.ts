@@ -274,7 +274,7 @@ describe('core: key injection', () => {
     const prefix = shared.prefix();
     const store = createStockStore({ redis: shared.redis, prefix });
     for (const [i, name] of NAMES.entries()) await store.setStock(name, 100 + i);
-    // A figure and its epoch per item.
+    // A figure and its holds hash (the epoch counter) per item.
     expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal(NAMES.flatMap((name) => figureKeys(prefix, name)).sort());
     for (const [i, name] of NAMES.entries()) expect(await store.getStock(name), name).to.equal(100 + i);
 
@@ -301,8 +301,8 @@ describe('core: key injection', () => {
       const { stock, lock, holds } = stockKeys('p:', n);
       return [stock, lock, ...holds.slice(1)];
     });
-    // figure, lock, epoch, open, holds, settled: six distinct keys per item.
-    expect(new Set(all).size).to.equal(NAMES.length * 6);
+    // figure, lock, holds, due, due-sorted, purge, quiet: seven distinct keys per item.
+    expect(new Set(all).size).to.equal(NAMES.length * 7);
     for (const name of NAMES) {
       const { stock, lock, holds } = stockKeys('p:', name);
       for (const key of [stock, lock, ...holds]) {
@@ -310,12 +310,12 @@ describe('core: key injection', () => {
         expect(key.startsWith(stock), key).to.equal(true);
       }
       expect(lock).to.equal(`${stock}:lock`);
-      expect(holds).to.deep.equal([stock, `${stock}:epoch`, `${stock}:open`, `${stock}:holds`, `${stock}:settled`]);
+      expect(holds).to.deep.equal([stock, `${stock}:holds`, `${stock}:due`, `${stock}:due-sorted`, `${stock}:purge`, `${stock}:quiet`]);
     }
     expect(stockKeys('p:', 'a}')).to.deep.equal({
       stock: 'p:{a%7D}',
       lock: 'p:{a%7D}:lock',
-      holds: ['p:{a%7D}', 'p:{a%7D}:epoch', 'p:{a%7D}:open', 'p:{a%7D}:holds', 'p:{a%7D}:settled'],
+      holds: ['p:{a%7D}', 'p:{a%7D}:holds', 'p:{a%7D}:due', 'p:{a%7D}:due-sorted', 'p:{a%7D}:purge', 'p:{a%7D}:quiet'],
     });
     expect(stockKeys('p:', '{a}').stock).to.equal('p:{%7Ba%7D}');
     expect(stockKeys('p:', 'a%7D').stock).to.equal('p:{a%257D}');

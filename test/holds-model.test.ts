@@ -386,14 +386,17 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
       else if (redis === -1 || call.db === -1) drift = redis === call.db ? 0 : null;
       else drift = redis + held - call.db;
       const inDoubt = open.filter(([, h]) => h.state === 'in-doubt').length;
-      if (call.fix && inDoubt > 0) bump(st, 'reconcile fix refused: in doubt');
-      const fixed = call.fix && drift !== 0 && redis !== null && inDoubt === 0;
+      const prepared = open.filter(([, h]) => h.state === 'prepared').length;
+      const wanted = call.fix && drift !== 0 && redis !== null;
+      const blockedBy = !wanted ? null : prepared > 0 ? 'prepared' : inDoubt > 0 ? 'in-doubt' : null;
+      if (blockedBy) bump(st, `reconcile fix refused: ${blockedBy}`);
+      const fixed = wanted && blockedBy === null;
       if (fixed) {
         it.figure = call.db === -1 ? -1 : Math.max(call.db - held, 0);
         for (const [, h] of open) h.epoch = it.epoch;
         bump(st, 'reconcile fix');
       }
-      return { ok: { key: call.key, database: call.db, redis, held, openHolds: open.length, inDoubt, drift, fixed } };
+      return { ok: { key: call.key, database: call.db, redis, held, openHolds: open.length, prepared, inDoubt, drift, fixed, blockedBy } };
     }
   }
 }

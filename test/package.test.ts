@@ -49,8 +49,8 @@ describe('the published package', function () {
       'dist/index.mjs',
       'dist/index.d.ts',
       'dist/index.d.mts',
-      'lua/reserveHold-5.lua',
-      'lua/settleHold-5.lua',
+      'lua/reserveHold-6.lua',
+      'lua/settleHold-6.lua',
       'lua/includes/holds.lua',
       'README.md',
     ]);

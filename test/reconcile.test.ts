@@ -44,9 +44,11 @@ describe('reconcile', () => {
       redis: 5,
       held: 5,
       openHolds: 2,
+      prepared: 0,
       inDoubt: 0,
       drift: 0,
       fixed: false,
+      blockedBy: null,
     });
     // With fix, too: nothing to repair.
     expect(await store.reconcile('sku', 10, { fix: true })).to.include({ drift: 0, fixed: false });
@@ -67,9 +69,11 @@ describe('reconcile', () => {
       redis: 5,
       held: 5,
       openHolds: 2,
+      prepared: 0,
       inDoubt: 0,
       drift: 4,
       fixed: false,
+      blockedBy: null,
     });
     expect(await store.getStock('sku')).to.equal(5);
   });
@@ -102,9 +106,11 @@ describe('reconcile', () => {
       redis: 5,
       held: 5,
       openHolds: 2,
+      prepared: 0,
       inDoubt: 0,
       drift: 4,
       fixed: true,
+      blockedBy: null,
     });
     expect(await store.getStock('sku')).to.equal(1);
     expect(await store.reconcile('sku', 6)).to.deep.include({ redis: 1, held: 5, drift: 0, fixed: false });
@@ -166,7 +172,7 @@ describe('reconcile', () => {
 
   it('not loaded: redis null, drift null, and fix writes nothing', async () => {
     const { prefix, store, log } = make();
-    const expected = { key: 'sku', database: 10, redis: null, held: 0, openHolds: 0, inDoubt: 0, drift: null, fixed: false };
+    const expected = { key: 'sku', database: 10, redis: null, held: 0, openHolds: 0, prepared: 0, inDoubt: 0, drift: null, fixed: false, blockedBy: null };
     expect(await store.reconcile('sku', 10)).to.deep.equal(expected);
     expect(await store.reconcile('sku', 10, { fix: true })).to.deep.equal(expected);
     expect(await keysWithPrefix(shared.redis, prefix)).to.deep.equal([]);

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { ConfigError } from '../errors';
+import { MAX_HOLD_SECONDS } from '../store/options';
 import { createStockStore } from '../store/redis-store';
 import type { CartLine, RedisClient, StockEventHandler, StockStore } from '../types';
 import { functionOption, intOption } from '../validation/options';
@@ -126,7 +127,7 @@ export function resolveMiddlewareOptions(options: ReserveStockOptions): Middlewa
     loader: functionOption(options, 'loader'),
     releaseWhen: functionOption(options, 'releaseWhen', failed),
     autoCommit,
-    holdSeconds: options.holdSeconds === undefined ? undefined : intOption(options, 'holdSeconds', 0, 1),
+    holdSeconds: options.holdSeconds === undefined ? undefined : intOption(options, 'holdSeconds', 0, 1, MAX_HOLD_SECONDS),
     readIdempotencyKey: resolveIdempotency(options),
     idempotencySeconds: intOption(options, 'idempotencySeconds', 86_400, 1),
   };

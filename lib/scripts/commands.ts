@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HoldKeys } from '../store/keys';
 import type { RedisClient } from '../types';
 import { findLuaDir } from './lua-dir';
 
@@ -9,37 +10,59 @@ import { findLuaDir } from './lua-dir';
  * (`-N`: a number of keys given with each call).
  */
 export const SCRIPT_FILES = {
-  reserveHold: 'reserveHold-5.lua',
+  reserveHold: 'reserveHold-6.lua',
   reserveCart: 'reserveCart-N.lua',
-  initAndReserveHold: 'initAndReserveHold-5.lua',
-  settleHold: 'settleHold-5.lua',
-  extendHold: 'extendHold-5.lua',
-  inspectHolds: 'inspectHolds-5.lua',
-  resetFigure: 'resetFigure-5.lua',
-  setStock: 'setStock-2.lua',
-  addStock: 'addStock-5.lua',
+  initAndReserveHold: 'initAndReserveHold-6.lua',
+  settleHold: 'settleHold-6.lua',
+  extendHold: 'extendHold-6.lua',
+  inspectHolds: 'inspectHolds-6.lua',
+  resetFigure: 'resetFigure-6.lua',
+  setStock: 'setStock-6.lua',
+  addStock: 'addStock-6.lua',
   releaseLock: 'releaseLock-1.lua',
   claimRequest: 'claimRequest-1.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;
-type HoldKeys = [figure: string, epoch: string, open: string, holds: string, settled: string];
 
-/** Which holds inspectHolds-5 lists. */
+/** Which holds inspectHolds-6 lists. */
 export type HoldList = 'all' | 'in-doubt' | 'none';
 
-/** reserveHold-5 and initAndReserveHold-5: `{ code, available, expiresAt, expired, written, replayed }`. */
-export type ReserveReply = [code: number, available: number, expiresAt: number, expired: number, written: number, replayed: number];
+/**
+ * reserveHold-6 and initAndReserveHold-6: `{ code, available, expiresAt,
+ * expired, replayed, written }`, trailing zeros left out (`written` from
+ * initAndReserveHold-6 only; codes in ./replies).
+ */
+export type ReserveReply = [code: number, available: number, expiresAt?: number, expired?: number, replayed?: number, written?: number];
 
 /** reserveCart-N: `{ status, list, expired }` (see the script). */
-export type CartReply = [status: 'reserved' | 'short' | 'missing', list: number[], expired: number[]];
+export type CartReply = [status: 'reserved' | 'short' | 'again' | 'missing', list: number[], expired: number[]];
+
+/** inspectHolds-6 (see the script). */
+export type InspectReply = [
+  figure: string | null,
+  units: number,
+  count: number,
+  list: (string | number)[],
+  expired: number,
+  inDoubt: number,
+  prepared: number,
+  more: 0 | 1,
+  next: string,
+];
+
+/** Why resetFigure-6 wrote nothing. */
+export type ResetBlocker = 'absent' | 'prepared' | 'in-doubt' | 'reaping';
+
+/** addStock-6's status (see the script). */
+export type AddStockStatus = 'added' | 'unlimited' | 'absent' | 'again' | 'over';
 
 /** The scripts as methods, as `bindCommands` defines them on a client. */
 export interface StockCommands {
   reserveCart(numberOfKeys: number, ...args: (string | number)[]): Promise<CartReply>;
   reserveHold(...args: [...HoldKeys, qty: number, nonce: string, holdMs: number, retentionMs: number]): Promise<ReserveReply>;
   initAndReserveHold(
-    ...args: [...HoldKeys, stock: number, ttlSeconds: number, qty: number, nonce: string, holdMs: number, retentionMs: number, epoch: string]
+    ...args: [...HoldKeys, stock: number, ttlSeconds: number, qty: number, nonce: string, holdMs: number, retentionMs: number]
   ): Promise<ReserveReply>;
   settleHold(
     ...args: [...HoldKeys, nonce: string, action: 'prepare' | 'commit' | 'release', retentionMs: number]
@@ -47,14 +70,14 @@ export interface StockCommands {
   extendHold(
     ...args: [...HoldKeys, nonce: string, ms: number, retentionMs: number]
   ): Promise<[state: string, expiresAt: number, expired: number]>;
-  inspectHolds(
-    ...args: [...HoldKeys, retentionMs: number, list: HoldList]
-  ): Promise<[figure: string | null, units: number, count: number, list: (string | number)[], expired: number, inDoubt: number]>;
+  inspectHolds(...args: [...HoldKeys, retentionMs: number, list: HoldList, from: string, size: number]): Promise<InspectReply>;
   resetFigure(
     ...args: [...HoldKeys, databaseStock: number, retentionMs: number]
-  ): Promise<[before: number | null, after: number | null, expired: number]>;
-  setStock(figure: string, epochKey: string, stock: number, ttlSeconds: number, epoch: string, mode: 'NX' | ''): Promise<0 | 1>;
-  addStock(...args: [...HoldKeys, qty: number, retentionMs: number]): Promise<[stock: number | null, expired: number]>;
+  ): Promise<[before: number | null, after: number | null, expired: number, blocker: ResetBlocker | null]>;
+  setStock(...args: [...HoldKeys, stock: number, ttlSeconds: number, mode: 'NX' | '', retentionMs: number]): Promise<0 | 1>;
+  addStock(
+    ...args: [...HoldKeys, qty: number, retentionMs: number, max: number]
+  ): Promise<[status: AddStockStatus, stock: number | null, expired: number]>;
   releaseLock(lockKey: string, token: string): Promise<number>;
   claimRequest(recordKey: string, running: string, ttlMs: number): Promise<string | null>;
 }

@@ -1,53 +1,61 @@
 import { unavailable } from '../errors';
 import type { CartReply } from '../scripts/commands';
-import type { CartLine, CartResult, StockLoader, StockStore } from '../types';
+import type { CartLine, CartResult, StockLoader } from '../types';
+import { reportExpired, type StoreContext } from './context';
 import { makeHoldId, nonceOf } from './hold-id';
-import { loadFigure, type LoadContext } from './initialise';
+import { loadFigure } from './initialise';
 import type { StockKeys } from './keys';
-import type { ReplicaWait } from './replica-wait';
-import { settleInBackground } from './settle-in-background';
-
-/** What the one-call cart needs from its store. */
-export interface CartHost extends StockStore, LoadContext {
-  readonly replicas: ReplicaWait | undefined;
-  reportExpired(key: string, expired: number): void;
-}
+import { untilReaped } from './until-reaped';
 
 /**
  * A cart whose keys fit one script call (a single Redis, or one Cluster
  * slot): reserveCart-N checks every line, then deducts every line or none.
  * Lines whose figure is missing are loaded (lock-guarded, SET NX, nothing
- * reserved) and the script runs again, until `initTimeoutMs`.
+ * reserved) and the script runs again, until `initTimeoutMs`; while a
+ * short line has due holds left to reap, the script is sent again (see
+ * ./until-reaped).
  */
 export async function reserveInOneCall(
-  host: CartHost,
+  ctx: StoreContext,
   cart: CartLine[],
   keys: StockKeys[],
   loader: StockLoader | undefined,
   holdMs: number,
 ): Promise<CartResult> {
-  const { caller, commands, config } = host;
+  const { caller, commands, config } = ctx;
   const holdIds = cart.map(({ key }) => makeHoldId(key));
   const flatKeys = keys.flatMap((k) => k.holds);
   const args = [holdMs, config.retentionMs, ...cart.flatMap(({ qty }, i) => [qty, nonceOf(holdIds[i] as string)])];
+  const first = (cart[0] as CartLine).key;
+  const reportEach = (expired: number[]) => expired.forEach((n, i) => reportExpired(ctx, (cart[i] as CartLine).key, n));
   const deadline = Date.now() + config.initTimeoutMs;
   for (;;) {
-    const reply = await caller.run(
-      () => commands.reserveCart(flatKeys.length, ...flatKeys, ...args),
-      // Told 503, the caller will not hold the lines: give them back.
-      (late) => {
-        if (late[0] === 'reserved') for (const id of holdIds) void settleInBackground(host, id, 'release');
+    const reply = await untilReaped(
+      ctx,
+      first,
+      () =>
+        caller.run(
+          () => commands.reserveCart(flatKeys.length, ...flatKeys, ...args),
+          // Told 503, the caller will not hold the lines: give them back.
+          (late) => {
+            if (late[0] === 'reserved') for (const id of holdIds) ctx.releaseLate(id);
+          },
+        ),
+      (sent) => {
+        const again = sent[0] === 'again';
+        if (again) reportEach(sent[2]);
+        return { again, expired: 0 };
       },
     );
-    reply[2].forEach((expired, i) => host.reportExpired((cart[i] as CartLine).key, expired));
-    if (reply[0] !== 'missing') return toCartResult(host, cart, keys, holdIds, reply);
+    reportEach(reply[2]);
+    if (reply[0] !== 'missing') return toCartResult(ctx, cart, keys, holdIds, reply);
     if (Date.now() >= deadline) throw unavailable('Timed out waiting for the stock of the cart to be initialised');
-    for (const line of reply[1]) await loadFigure(host, keys[line - 1] as StockKeys, (cart[line - 1] as CartLine).key, loader);
+    for (const line of reply[1]) await loadFigure(ctx, keys[line - 1] as StockKeys, (cart[line - 1] as CartLine).key, loader);
   }
 }
 
-async function toCartResult(host: CartHost, cart: CartLine[], keys: StockKeys[], holdIds: string[], [status, list]: CartReply): Promise<CartResult> {
-  const emit = host.config.emit;
+async function toCartResult(ctx: StoreContext, cart: CartLine[], keys: StockKeys[], holdIds: string[], [status, list]: CartReply): Promise<CartResult> {
+  const emit = ctx.config.emit;
   if (status === 'short') {
     const short = [];
     for (let i = 0; i < list.length; i += 2) {
@@ -69,6 +77,6 @@ async function toCartResult(host: CartHost, cart: CartLine[], keys: StockKeys[],
     return { key, qty, remaining: code, holdId, expiresAt };
   });
   // One call, one node: one WAIT covers every line.
-  if (fresh && host.replicas) await host.replicas.after((cart[0] as CartLine).key, (keys[0] as StockKeys).stock);
+  if (fresh && ctx.replicas) await ctx.replicas.after((cart[0] as CartLine).key, (keys[0] as StockKeys).stock);
   return { status: 'reserved', lines };
 }

@@ -1,30 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isHttpError, unavailable } from '../errors';
-import type { InitLock } from '../lock/init-lock';
-import type { StockCommands } from '../scripts/commands';
 import type { StockLoader } from '../types';
 import { backoffDelay } from '../util/backoff';
 import { withDeadline } from '../util/deadline';
 import { toError } from '../util/events';
 import { isStockFigure } from '../validation/input';
+import type { StoreContext } from './context';
 import type { StockKeys } from './keys';
-import type { StoreConfig } from './options';
-import type { RedisCaller } from './redis-caller';
-
-/** The reserve script's answer for a key that holds no figure. */
-export const NOT_INITIALISED = -3;
-
-/** What the initialiser needs from its store. */
-export interface InitContext {
-  config: StoreConfig;
-  lock: InitLock;
-}
 
 /** The call that found no figure, tried again: its answer, or undefined while the figure is still missing. */
 type TryAgain<T> = () => Promise<T | undefined>;
-/** Writes the loaded figure (SET NX) with a new epoch, and whatever goes with it in the same script. */
-type WriteFigure<T> = (stock: number, epoch: string) => Promise<{ value: T; written: boolean }>;
+/** Writes the loaded figure (SET NX, a new epoch), and whatever goes with it in the same script. */
+type WriteFigure<T> = (stock: number) => Promise<{ value: T; written: boolean }>;
 
 /**
  * Runs a call that needs a figure that is missing: one caller across every
@@ -34,7 +21,7 @@ type WriteFigure<T> = (stock: number, epoch: string) => Promise<{ value: T; writ
  * up with a 503 after `initTimeoutMs`.
  */
 export async function whenFigureMissing<T>(
-  ctx: InitContext,
+  ctx: StoreContext,
   keys: StockKeys,
   key: string,
   loader: StockLoader | undefined,
@@ -52,7 +39,7 @@ export async function whenFigureMissing<T>(
         if (again !== undefined) return again;
         const ms = Math.max(1, Math.min(ctx.config.loaderTimeoutMs, deadline - Date.now()));
         const stock = await load(ctx, key, loader, ms);
-        const { value, written } = await write(stock, randomBytes(8).toString('hex'));
+        const { value, written } = await write(stock);
         if (written) ctx.config.emit?.({ type: 'initialised', key, stock });
         return value;
       } finally {
@@ -71,7 +58,7 @@ export async function whenFigureMissing<T>(
   }
 }
 
-async function load(ctx: InitContext, key: string, loader: StockLoader, ms: number): Promise<number> {
+async function load(ctx: StoreContext, key: string, loader: StockLoader, ms: number): Promise<number> {
   let timeout: Error | undefined;
   let stock: unknown;
   try {
@@ -94,27 +81,20 @@ async function load(ctx: InitContext, key: string, loader: StockLoader, ms: numb
   return stock;
 }
 
-/** What loading a figure on its own needs from its store. */
-export interface LoadContext extends InitContext {
-  caller: RedisCaller;
-  commands: StockCommands;
-}
-
 /**
  * Loads a missing figure (SET NX, under the lock) and reserves nothing: a
  * cart's line, whose units the cart script then takes with the others.
  */
-export function loadFigure(ctx: LoadContext, keys: StockKeys, key: string, loader: StockLoader | undefined): Promise<true> {
+export function loadFigure(ctx: StoreContext, keys: StockKeys, key: string, loader: StockLoader | undefined): Promise<true> {
   const { caller, commands, config } = ctx;
-  const [figure, epochKey] = keys.holds;
   return whenFigureMissing(
     ctx,
     keys,
     key,
     loader,
-    async () => ((await caller.run(() => config.redis.exists(figure))) === 1 ? true : undefined),
-    async (stock, epoch) => {
-      const written = await caller.run(() => commands.setStock(figure, epochKey, stock, config.ttlSeconds, epoch, 'NX'));
+    async () => ((await caller.run(() => config.redis.exists(keys.stock))) === 1 ? true : undefined),
+    async (stock) => {
+      const written = await caller.run(() => commands.setStock(...keys.holds, stock, config.ttlSeconds, 'NX', config.retentionMs));
       return { value: true, written: written === 1 };
     },
   );

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors';
 import type { RedisClient, StockEventHandler, StockStoreOptions } from '../types';
 import { safeEmitter } from '../util/events';
+import { assertWholeNumber } from '../validation/input';
 import { functionOption, intOption } from '../validation/options';
 
 /** {@link StockStoreOptions} with every default filled in, checked once. */
@@ -21,6 +22,10 @@ export interface StoreConfig {
 
 const HOUR = 3600;
 const DAY_MS = 86_400_000;
+/** The longest figure TTL: ten years (a longer one is as good as none, 0). */
+export const MAX_TTL_SECONDS = 10 * 365 * 86_400;
+/** The longest hold, and the longest retention: a year. */
+export const MAX_HOLD_SECONDS = 365 * 86_400;
 
 export function resolveStoreOptions(options: StockStoreOptions): StoreConfig {
   const redis = (options as Partial<StockStoreOptions> | undefined)?.redis;
@@ -50,15 +55,22 @@ export function resolveStoreOptions(options: StockStoreOptions): StoreConfig {
   return {
     redis,
     prefix,
-    ttlSeconds: intOption(options, 'ttlSeconds', HOUR, 0),
+    ttlSeconds: intOption(options, 'ttlSeconds', HOUR, 0, MAX_TTL_SECONDS),
     timeoutMs,
     loaderTimeoutMs,
     lockTtlMs,
     initTimeoutMs: intOption(options, 'initTimeoutMs', lockTtlMs + 1000, 1, DAY_MS),
-    holdMs: intOption(options, 'holdSeconds', 900, 1, 365 * 86_400) * 1000,
-    retentionMs: intOption(options, 'retentionSeconds', 86_400, 1, 365 * 86_400) * 1000,
+    holdMs: intOption(options, 'holdSeconds', 900, 1, MAX_HOLD_SECONDS) * 1000,
+    retentionMs: intOption(options, 'retentionSeconds', 86_400, 1, MAX_HOLD_SECONDS) * 1000,
     waitReplicas: intOption(options, 'waitReplicas', 0, 0, 100),
     waitTimeoutMs,
     emit: safeEmitter(functionOption<StockEventHandler>(options, 'onEvent')),
   };
+}
+
+/** A call's `holdSeconds` in ms (checked: a 400 for anything else), or the store's. */
+export function holdMsOf(config: StoreConfig, holdSeconds: number | undefined): number {
+  if (holdSeconds === undefined) return config.holdMs;
+  assertWholeNumber(holdSeconds, 'holdSeconds', 1, MAX_HOLD_SECONDS);
+  return holdSeconds * 1000;
 }

@@ -7,9 +7,10 @@ import type { RedisCaller } from './redis-caller';
 export const WAIT_PAUSE_MS = 1000;
 
 /**
- * `waitReplicas`: after a reservation, Redis WAIT on the item's master until
- * that many replicas have this connection's writes. Never fails the
- * reservation: a shortfall or an error is reported as an `error` event.
+ * `waitReplicas`: after a write the store acknowledges (a reservation, a
+ * cart, a prepare, a commit), Redis WAIT on the item's master until that
+ * many replicas have this connection's writes. Never fails the write: a
+ * shortfall or an error is reported as an `error` event.
  * WAIT holds up the connection it runs on, and every command for that
  * master queues behind it: after a shortfall (a master left without its
  * replicas, say just after a failover) no WAIT goes to that master for
@@ -34,7 +35,7 @@ export class ReplicaWait {
       const acked = master === null ? 0 : await this.caller.run(() => master.wait(waitReplicas, waitTimeoutMs));
       if (acked < waitReplicas) {
         throw new Error(
-          `Only ${acked} of ${waitReplicas} replicas had the reservation within ${waitTimeoutMs} ms; not waiting on this master for ${WAIT_PAUSE_MS} ms`,
+          `Only ${acked} of ${waitReplicas} replicas had the write within ${waitTimeoutMs} ms; not waiting on this master for ${WAIT_PAUSE_MS} ms`,
         );
       }
     } catch (error) {

@@ -18,21 +18,42 @@ export function assertKey(key: unknown): asserts key is string {
   }
 }
 
-/** Throws a 400 unless `qty` is a positive safe integer. */
+/** The stock figure of an item with unlimited stock. */
+export const UNLIMITED = -1;
+
+/**
+ * The largest quantity, stock figure or restock the store takes: 2^31 - 1.
+ * Plenty for stock, and far inside the integers the Lua scripts carry
+ * exactly (2^53), whatever sums they make.
+ */
+export const MAX_UNITS = 2 ** 31 - 1;
+
+function isUnits(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_UNITS;
+}
+
+/** Throws a 400 unless `qty` is a whole number from 1 to {@link MAX_UNITS}. */
 export function assertQuantity(qty: unknown): asserts qty is number {
-  if (typeof qty !== 'number' || !Number.isSafeInteger(qty) || qty <= 0) {
-    throw badInput('The quantity must be a positive whole number');
+  if (!isUnits(qty, 1)) {
+    throw badInput(`The quantity must be a whole number from 1 to ${MAX_UNITS}`);
   }
 }
 
-/** True for a stock figure: an integer >= 0, or -1 for unlimited. */
+/** True for a stock figure: a whole number from 0 to {@link MAX_UNITS}, or -1 for unlimited. */
 export function isStockFigure(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= -1;
+  return isUnits(value, UNLIMITED);
 }
 
 /** Throws a 400 unless `qty` is a stock figure (see {@link isStockFigure}). */
 export function assertStockFigure(qty: unknown): asserts qty is number {
   if (!isStockFigure(qty)) {
-    throw badInput('The stock must be a whole number >= 0, or -1 for unlimited');
+    throw badInput(`The stock must be a whole number from 0 to ${MAX_UNITS}, or -1 for unlimited`);
+  }
+}
+
+/** Throws a 400 unless `value` is a whole number from `min` to `max`; `name` says which. */
+export function assertWholeNumber(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw badInput(max === Number.MAX_SAFE_INTEGER ? `${name} must be a whole number >= ${min}` : `${name} must be a whole number from ${min} to ${max}`);
   }
 }

@@ -46,10 +46,10 @@ export function withoutHold(result: ReserveResult, key: string, holdSeconds = DE
   return rest;
 }
 
-/** The keys a figure written by setStock or a load consists of: the figure and its epoch, sorted. */
+/** The keys a figure written by setStock or a load consists of: the figure and the holds hash (its epoch counter), sorted. */
 export function figureKeys(prefix: string, key: string): string[] {
-  const [figure, epoch] = stockKeys(prefix, key).holds;
-  return [figure, epoch].sort();
+  const [figure, holds] = stockKeys(prefix, key).holds;
+  return [figure, holds].sort();
 }
 
 /** A reservation that reserved: the result narrowed, or an error naming what came instead. */

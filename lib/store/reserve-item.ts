@@ -1,0 +1,125 @@
+import { badInput } from '../errors';
+import type { ReserveReply } from '../scripts/commands';
+import { ReplyCode } from '../scripts/replies';
+import type { ReserveOptions, ReserveResult, StockLoader } from '../types';
+import { assertKey, assertQuantity } from '../validation/input';
+import { reportExpired, reportUnavailable, type StoreContext } from './context';
+import { makeHoldId, nonceOf, parseHoldId } from './hold-id';
+import { whenFigureMissing } from './initialise';
+import type { StockKeys } from './keys';
+import { holdMsOf } from './options';
+import { untilReaped } from './until-reaped';
+
+/** One reservation's call: what reserveHold-6 and initAndReserveHold-6 take. */
+interface Call {
+  key: string;
+  keys: StockKeys;
+  holdId: string;
+  nonce: string;
+  qty: number;
+  holdMs: number;
+}
+
+/**
+ * {@link StockStore.reserve}: one EVALSHA on the hot path; when the figure is
+ * missing, loads it under the initialisation lock (see ./initialise) and
+ * reserves in the same script that writes it.
+ */
+export async function reserveItem(
+  ctx: StoreContext,
+  key: string,
+  qty: number,
+  loader: StockLoader | undefined,
+  options: ReserveOptions | undefined,
+): Promise<ReserveResult> {
+  assertKey(key);
+  assertQuantity(qty);
+  const holdId = options?.holdId ?? makeHoldId(key);
+  const nonce = options?.holdId === undefined ? nonceOf(holdId) : ownNonce(holdId, key);
+  const call: Call = { key, keys: ctx.keys.of(key), holdId, nonce, qty, holdMs: holdMsOf(ctx.config, options?.holdSeconds) };
+  let reply: ReserveReply;
+  try {
+    reply = await reserveHold(ctx, call);
+    if (reply[0] === ReplyCode.NOT_INITIALISED) reply = await loadAndReserve(ctx, call, loader);
+  } catch (error) {
+    reportUnavailable(ctx, 'reserve', key, error);
+    throw error;
+  }
+  const result = toResult(ctx, call, reply);
+  if (ctx.replicas && result.status !== 'insufficient' && reply[4] !== 1) await ctx.replicas.after(key, call.keys.stock);
+  return result;
+}
+
+function ownNonce(holdId: string, key: string): string {
+  const parsed = parseHoldId(holdId);
+  if (parsed.key !== key) throw badInput(`Hold id is for another item than ${JSON.stringify(key)}`);
+  return parsed.nonce;
+}
+
+/** reserveHold-6, sent again while it answers CALL_AGAIN. */
+function reserveHold(ctx: StoreContext, call: Call): Promise<ReserveReply> {
+  const { commands, config, caller } = ctx;
+  const { keys, qty, nonce, holdMs } = call;
+  return untilReaped(
+    ctx,
+    call.key,
+    () => caller.run(() => commands.reserveHold(...keys.holds, qty, nonce, holdMs, config.retentionMs), onLateReply(ctx, call)),
+    whenCalledAgain,
+  );
+}
+
+function whenCalledAgain(reply: ReserveReply): { again: boolean; expired: number } {
+  return { again: reply[0] === ReplyCode.CALL_AGAIN, expired: reply[3] ?? 0 };
+}
+
+async function loadAndReserve(ctx: StoreContext, call: Call, loader: StockLoader | undefined): Promise<ReserveReply> {
+  const { commands, config, caller } = ctx;
+  const { key, keys, qty, nonce, holdMs } = call;
+  const reply = await whenFigureMissing(
+    ctx,
+    keys,
+    key,
+    loader,
+    async () => {
+      const again = await reserveHold(ctx, call);
+      return again[0] === ReplyCode.NOT_INITIALISED ? undefined : again;
+    },
+    async (stock) => {
+      const value = await caller.run(
+        () => commands.initAndReserveHold(...keys.holds, stock, config.ttlSeconds, qty, nonce, holdMs, config.retentionMs),
+        onLateReply(ctx, call),
+      );
+      return { value, written: value[5] === 1 };
+    },
+  );
+  if (!whenCalledAgain(reply).again) return reply;
+  reportExpired(ctx, key, reply[3] ?? 0);
+  return reserveHold(ctx, call);
+}
+
+/** For a reservation that ran after its caller was told 503: releases its hold. */
+function onLateReply(ctx: StoreContext, call: Call): (late: ReserveReply) => void {
+  return (late) => {
+    if (late[0] >= 0 || late[0] === ReplyCode.UNLIMITED) ctx.releaseLate(call.holdId);
+  };
+}
+
+function toResult(ctx: StoreContext, { key, qty, holdId }: Call, reply: ReserveReply): ReserveResult {
+  const [code, available, expiresAt = 0, expired = 0, replayed = 0] = reply;
+  // A replayed answer (a resent command) reserved nothing: nothing to report.
+  const emit = replayed === 1 ? undefined : ctx.config.emit;
+  if (emit) reportExpired(ctx, key, expired);
+  if (code >= 0) {
+    emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
+    return { status: 'reserved', remaining: code, holdId, expiresAt };
+  }
+  if (code === ReplyCode.UNLIMITED) {
+    emit?.({ type: 'reserved', key, qty, remaining: ReplyCode.UNLIMITED, holdId });
+    return { status: 'unlimited', holdId, expiresAt };
+  }
+  if (code === ReplyCode.INSUFFICIENT) {
+    emit?.({ type: 'sold-out', key, requested: qty, available });
+    return { status: 'insufficient', available };
+  }
+  throw new Error(`reserve-stock: unexpected reply ${code} from the reserve script`);
+}

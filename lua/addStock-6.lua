@@ -1,0 +1,55 @@
+--[[
+  Adds a restock to a loaded figure, once every due hold's units are back
+  (the answer is the figure getStock would read). An absent figure is left
+  absent: the next load from the database is the truth, and writing a
+  partial figure here would understate it.
+
+  Input:
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
+               includes/counters)
+    ARGV[1] quantity to add (positive integer)
+    ARGV[2] how long a settled hold's record is kept, ms
+    ARGV[3] the largest figure allowed
+
+  Output: { status, stock, expired }
+    status 'added' (stock: the new figure), 'unlimited' (-1, unchanged),
+           'absent', 'again' (due holds left to reap: nothing added, call
+           again) or 'over' (the sum would pass ARGV[3]: nothing added)
+    expired how many holds this call expired (for metrics)
+]]
+--- @include "includes/clock"
+--- @include "includes/open"
+
+local L = {}
+local function library()
+--- @include "includes/library"
+  return L
+end
+
+local qty, retentionMs, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local packed = redis.call('HGET', KEYS[2], '#')
+local c = readCounters(packed)
+local now = nowMs()
+local expired = 0
+if library().isDue(c, now) then
+  expired = L.reap(KEYS, c, now, retentionMs)
+end
+L.purge(KEYS, c, now)
+if packed and packCounters(c) ~= packed then
+  writeHolds(KEYS, c, now)
+end
+if L.isDue(c, now) then
+  return { 'again', false, expired }
+end
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  return { 'absent', false, expired }
+end
+local stock = tonumber(raw)
+if stock == -1 then
+  return { 'unlimited', -1, expired }
+end
+if stock + qty > max then
+  return { 'over', stock, expired }
+end
+return { 'added', redis.call('INCRBY', KEYS[1], qty), expired }

@@ -1,0 +1,38 @@
+--[[
+  Writes the figure loaded from the database, only if no figure is there
+  (SET NX, see writeFigure in includes/library), starting a new epoch with it, then
+  reserves under a hold against whatever figure now stands.
+
+  Input:
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
+               includes/counters)
+    ARGV[1] stock loaded from the source of truth (integer >= -1)
+    ARGV[2] TTL of the figure in seconds (0 = none)
+    ARGV[3] quantity (positive integer)
+    ARGV[4] the hold's nonce
+    ARGV[5] how long the hold lasts, ms
+    ARGV[6] how long a settled hold's record is kept, ms
+
+  Output: { code, available, expiresAt, expired, replayed, written }
+    as reserveHold-6; written = 1 when this call wrote the figure
+]]
+--- @include "includes/clock"
+--- @include "includes/codes"
+--- @include "includes/open"
+
+local L = {}
+local function library()
+--- @include "includes/library"
+  return L
+end
+--- @include "includes/reserve"
+
+local retentionMs = tonumber(ARGV[6])
+local c = readCounters(redis.call('HGET', KEYS[2], '#'))
+local written = library().writeFigure(KEYS, c, nowMs(), ARGV[1], tonumber(ARGV[2]), true, retentionMs)
+local reply = reserveOne(KEYS, ARGV[4], tonumber(ARGV[3]), tonumber(ARGV[5]), retentionMs, redis.call('GET', KEYS[1]))
+for i = #reply + 1, 5 do
+  reply[i] = 0
+end
+reply[6] = written and 1 or 0
+return reply
