@@ -5,10 +5,10 @@
  * install shares the user's npm cache; a project is made once per set of
  * packages and shared by the suites that ask for the same set.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startProcess } from './fixture-process';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -35,19 +35,11 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs a command to its end: its stdout, or a rejection with everything it wrote. */
-export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = userEnv()): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code === 0) resolvePromise(stdout);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code} in ${cwd}\n${stdout}\n${stderr}`));
-    });
-  });
+export async function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = userEnv()): Promise<string> {
+  const child = startProcess(command, args, { cwd, env });
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code} in ${cwd}\n${child.stdout}\n${child.stderr}`);
+  return child.stdout;
 }
 
 let packed: Promise<string> | undefined;
