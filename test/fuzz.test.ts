@@ -282,7 +282,7 @@ async function expectResultOr400<T>(call: () => Promise<T>, valid: (value: T) =>
     value = await call();
   } catch (error) {
     if (createError.isHttpError(error) && error.status === 400) return;
-    throw new Error(`${what}: rejected with something other than a 400: ${String((error as Error)?.stack ?? error)}`);
+    throw new Error(`${what}: rejected with something other than a 400: ${String((error as Error)?.stack ?? error)}`, { cause: error });
   }
   if (!valid(value)) throw new Error(`${what}: invalid result ${JSON.stringify(value)}`);
 }
