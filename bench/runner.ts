@@ -545,7 +545,7 @@ export function computeRatios(rows: Row[], details: RunDetail[]): Ratios {
 
 async function machineInfo(settings: BenchSettings): Promise<BenchResults['machine']> {
   const redis = new Redis(settings.redisUrl);
-  let redisVersion = 'unknown';
+  let redisVersion: string;
   try {
     redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
   } finally {

@@ -21,7 +21,7 @@ export async function openServices(config: Config): Promise<Services> {
     await prepareDatabase(db);
   } catch (error) {
     await db.sequelize.close();
-    throw new Error(`Cannot use the database at DATABASE_URL=${config.databaseUrl}: ${(error as Error).message}`);
+    throw new Error(`Cannot use the database at DATABASE_URL=${config.databaseUrl}: ${(error as Error).message}`, { cause: error });
   }
   // lazyConnect + connect(): a Redis that is not there is an error now, not a queue of commands.
   const { redis, where } = createRedisClient(config.redisUrl);
@@ -30,7 +30,7 @@ export async function openServices(config: Config): Promise<Services> {
   } catch (error) {
     redis.disconnect();
     await db.sequelize.close();
-    throw new Error(`Cannot reach Redis at ${where}: ${(error as Error).message}`);
+    throw new Error(`Cannot reach Redis at ${where}: ${(error as Error).message}`, { cause: error });
   }
   return {
     db,

@@ -1,8 +1,10 @@
 export { reserveStock } from './middleware/reserve-stock';
+export { itemReservation, cartReservation } from './middleware/reservation-of';
 export type { ReserveStockOptions, FromRequest } from './middleware/options';
+export type { RefusalHandler } from './middleware/refusal';
 export { createStockStore } from './store/redis-store';
 export { stockKeys, type StockKeys } from './store/keys';
-export { ConfigError, type ConfigErrorCode, type SoldOutError, type SoldOutDetails } from './errors';
+export { ConfigError, errorBody, type ConfigErrorCode, type ErrorBody, type SoldOutError, type SoldOutDetails } from './errors';
 export { MAX_KEY_LENGTH, MAX_UNITS, UNLIMITED } from './validation/input';
 export { MAX_CART_LINES } from './validation/cart';
 export type {

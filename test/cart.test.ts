@@ -265,8 +265,8 @@ describe('carts: reserveStock({ items }) over HTTP', function () {
       .post('/checkout')
       .send({ items: [{ key: 'a', qty: 2 }, { key: 'b', qty: 4 }, { key: 'c', qty: 5 }] })
       .expect(409);
-    expect(res.body).to.include({ code: 'ERR_RESERVE_STOCK_SOLD_OUT' });
-    expect(res.body.lines).to.deep.equal([
+    expect(res.body.error).to.include({ status: 409, code: 'ERR_RESERVE_STOCK_SOLD_OUT' });
+    expect(res.body.error.lines).to.deep.equal([
       { key: 'b', requested: 4, available: 3 },
       { key: 'c', requested: 5, available: 3 },
     ]);
@@ -282,7 +282,7 @@ describe('carts: reserveStock({ items }) over HTTP', function () {
     expect(await stocks(store, ['a', 'b'])).to.deep.equal([3, 3]);
     expect(await openUnits(store, ['a', 'b'])).to.equal(0);
     const empty = await request(app).post('/checkout').send({ items: [] }).expect(400);
-    expect(empty.body).to.include({ code: 'ERR_RESERVE_STOCK_INPUT' });
+    expect(empty.body.error).to.include({ status: 400, code: 'ERR_RESERVE_STOCK_INPUT' });
   });
 
   it('Idempotency-Key: a retried cart gets the first answer and reserves nothing again', async () => {

@@ -97,7 +97,7 @@ describe('core: concurrency', function () {
         expect(soldOut.length, 'sold out').to.equal(900);
         expect(ok.map((r) => r.body.remaining as number).sort((a, b) => a - b)).to.deep.equal(range(100));
         for (const r of soldOut) {
-          expect(r.body).to.include({
+          expect(r.body.error).to.include({
             status: 409,
             code: 'ERR_RESERVE_STOCK_SOLD_OUT',
             key: 'sku-http',

@@ -80,7 +80,7 @@ describe('core: loader', () => {
     app.use(jsonErrors);
     const res = await request(app).post('/order');
     expect(res.status).to.equal(404);
-    expect(res.body).to.include({ message: 'No such product', code: 'UNKNOWN_SKU' });
+    expect(res.body).to.deep.equal({ error: { status: 404, code: 'UNKNOWN_SKU', message: 'No such product' } });
     await expectNothingWritten(ctx);
   });
 

@@ -205,7 +205,8 @@ describe('core: Redis outages (private redis-server)', function () {
           const res = await request(http.url).post('/order');
           expect(Date.now() - started).to.be.below(TIMEOUT + 1500);
           expect(res.status).to.equal(503);
-          expect(UNAVAILABLE_CODES).to.include(res.body.code);
+          expect(UNAVAILABLE_CODES).to.include(res.body.error.code);
+          expect(res.headers['retry-after']).to.equal('1');
           await sleep(200);
         }
         await server.start();

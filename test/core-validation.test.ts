@@ -90,7 +90,7 @@ describe('core: input validation', () => {
         shop.state.qty = value;
         const res = await request(shop.http.url).post('/order');
         expect(res.status).to.equal(400);
-        expect(res.body.code).to.equal('ERR_RESERVE_STOCK_INPUT');
+        expect(res.body.error.code).to.equal('ERR_RESERVE_STOCK_INPUT');
         expect(await shop.store.getStock('item')).to.equal(10);
         // Also on a key that holds no figure: the loader is never asked.
         shop.state.key = 'cold';
@@ -118,7 +118,7 @@ describe('core: input validation', () => {
         shop.state.key = value;
         const res = await request(shop.http.url).post('/order');
         expect(res.status).to.equal(400);
-        expect(res.body.code).to.equal('ERR_RESERVE_STOCK_INPUT');
+        expect(res.body.error.code).to.equal('ERR_RESERVE_STOCK_INPUT');
         expect(shop.state.loaderCalls).to.equal(0);
         expect(await shop.store.getStock('item')).to.equal(10);
         expect(await keysWithPrefix(shared.redis, shop.prefix)).to.deep.equal(figureKeys(shop.prefix, 'item'));
@@ -242,7 +242,7 @@ describe('core: input validation', () => {
       app.use(jsonErrors);
       const res = await request(app).post('/order');
       expect(res.status).to.equal(400);
-      expect(res.body.code).to.equal('ERR_RESERVE_STOCK_INPUT');
+      expect(res.body.error.code).to.equal('ERR_RESERVE_STOCK_INPUT');
     });
 
     it("an http-error from the qty function passes through (async function)", async () => {
@@ -262,7 +262,7 @@ describe('core: input validation', () => {
       app.use(jsonErrors);
       const res = await request(app).post('/order');
       expect(res.status).to.equal(401);
-      expect(res.body.message).to.equal('log in first');
+      expect(res.body.error.message).to.equal('log in first');
     });
   });
 });

@@ -38,6 +38,7 @@ import request from 'supertest';
 import { createStockStore, stockKeys, type CartLine, type StockStore } from '../lib';
 import { adminPost, openShop, type Shop } from './example/shop';
 import { connectRedis, deleteWithPrefix, keysWithPrefix, uniquePrefix, type AnyRedis } from './helpers/redis';
+import { errorBodyProblem } from './helpers/error-body';
 
 const SCALE = Number(process.env.FC_RUNS ?? 1);
 /** Tags the products a fuzzed POST /products creates in this run. */
@@ -256,35 +257,6 @@ function send(test: request.Test, { body, headers }: Call): request.Test {
   return t;
 }
 
-/** A sold-out cart's 409 also lists its short lines, each `{ key, requested, available }`. */
-function isShortLines(status: number, error: object): boolean {
-  const { lines } = error as { lines?: unknown };
-  return (
-    status === 409 &&
-    Object.keys(error).join() === 'status,message,lines' &&
-    Array.isArray(lines) &&
-    lines.length > 0 &&
-    lines.every((l: { key?: unknown; requested?: unknown; available?: unknown }) => typeof l.key === 'string' && isInt(l.requested) && isInt(l.available))
-  );
-}
-
-function isErrorBody(res: request.Response): boolean {
-  const body = res.body as { error?: { status?: unknown; message?: unknown } };
-  return (
-    /^application\/json/.test(String(res.headers['content-type'])) &&
-    typeof body === 'object' &&
-    body !== null &&
-    Object.keys(body).join() === 'error' &&
-    typeof body.error === 'object' &&
-    body.error !== null &&
-    (Object.keys(body.error).join() === 'status,message' || isShortLines(res.status, body.error)) &&
-    body.error.status === res.status &&
-    typeof body.error.message === 'string' &&
-    body.error.message.length > 0 &&
-    !/\bat .+\(.+:\d+:\d+\)/.test(res.text)
-  );
-}
-
 const isProduct = (b: Record<string, unknown>) =>
   typeof b.sku === 'string' && typeof b.name === 'string' && Number.isSafeInteger(b.stock) && (b.stock as number) >= -1;
 
@@ -295,7 +267,7 @@ function expectSane(res: request.Response, success: (res: request.Response) => b
   // Node's own HTTP parser answers 431 (headers or URL past 16 KB) with no
   // body before Express sees the request: not the app's answer.
   if (res.status === 431 && res.text === '' && res.headers['content-type'] === undefined) return;
-  const ok = res.status >= 400 && res.status < 500 ? isErrorBody(res) : success(res);
+  const ok = res.status >= 400 && res.status < 500 ? errorBodyProblem(res) === undefined : success(res);
   if (!ok) {
     throw new Error(`${what}: unexpected answer ${res.status} ${String(res.headers['content-type'])} ${res.text.slice(0, 300)}`);
   }
@@ -310,7 +282,7 @@ async function expectResultOr400<T>(call: () => Promise<T>, valid: (value: T) =>
     value = await call();
   } catch (error) {
     if (createError.isHttpError(error) && error.status === 400) return;
-    throw new Error(`${what}: rejected with something other than a 400: ${String((error as Error)?.stack ?? error)}`);
+    throw new Error(`${what}: rejected with something other than a 400: ${String((error as Error)?.stack ?? error)}`, { cause: error });
   }
   if (!valid(value)) throw new Error(`${what}: invalid result ${JSON.stringify(value)}`);
 }

@@ -151,7 +151,7 @@ describe('idempotent retries over HTTP', function () {
     const during = await Promise.all([post(s, 'slow'), post(s, 'slow'), post(s, 'slow')]);
     for (const r of during) {
       expect(r.status).to.equal(409);
-      expect(r.body).to.include({ status: 409, code: 'ERR_RESERVE_STOCK_IDEMPOTENCY_RUNNING' });
+      expect(r.body.error).to.include({ status: 409, code: 'ERR_RESERVE_STOCK_IDEMPOTENCY_RUNNING' });
       expect(r.headers['idempotent-replayed']).to.equal(undefined);
     }
     expect(await s.store.getStock('a')).to.equal(8);
@@ -180,7 +180,7 @@ describe('idempotent retries over HTTP', function () {
     expect(ok.length).to.be.at.least(1);
     expect(new Set(ok.map((r) => r.text)).size).to.equal(1);
     expect(ok.filter((r) => r.headers['idempotent-replayed'] !== 'true')).to.have.length(1);
-    for (const r of running) expect(r.body.code).to.equal('ERR_RESERVE_STOCK_IDEMPOTENCY_RUNNING');
+    for (const r of running) expect(r.body.error.code).to.equal('ERR_RESERVE_STOCK_IDEMPOTENCY_RUNNING');
     expect(s.runs()).to.equal(1);
     expect(await s.store.getStock('a')).to.equal(8);
   });
@@ -198,12 +198,12 @@ describe('idempotent retries over HTTP', function () {
       await g.entered;
       const during = await post(s, 'reused', body, path);
       expect(during.status).to.equal(422);
-      expect(during.body).to.include({ status: 422, code: 'ERR_RESERVE_STOCK_IDEMPOTENCY_MISMATCH' });
+      expect(during.body.error).to.include({ status: 422, code: 'ERR_RESERVE_STOCK_IDEMPOTENCY_MISMATCH' });
       g.open();
       expect((await first).status).to.equal(201);
       const after = await post(s, 'reused', body, path);
       expect(after.status).to.equal(422);
-      expect(after.body.code).to.equal('ERR_RESERVE_STOCK_IDEMPOTENCY_MISMATCH');
+      expect(after.body.error.code).to.equal('ERR_RESERVE_STOCK_IDEMPOTENCY_MISMATCH');
       expect((await post(s, 'reused')).headers['idempotent-replayed']).to.equal('true');
       expect(s.runs()).to.equal(1);
       expect(await s.store.getStock('a')).to.equal(8);
@@ -263,7 +263,7 @@ describe('idempotent retries over HTTP', function () {
     const s = await shop(placed, {}, { a: 1 });
     const first = await post(s, 'too-many');
     expect(first.status).to.equal(409);
-    expect(first.body).to.include({ code: 'ERR_RESERVE_STOCK_SOLD_OUT', key: 'a', requested: 2, available: 1 });
+    expect(first.body.error).to.include({ code: 'ERR_RESERVE_STOCK_SOLD_OUT', key: 'a', requested: 2, available: 1 });
     await sleep(SETTLE_MS);
     await s.store.addStock('a', 5);
     const retry = await post(s, 'too-many');
@@ -313,7 +313,7 @@ describe('idempotent retries over HTTP', function () {
       const s = await shop();
       const res = await post(s, key);
       expect(res.status).to.equal(400);
-      expect(res.body.code).to.equal('ERR_RESERVE_STOCK_INPUT');
+      expect(res.body.error.code).to.equal('ERR_RESERVE_STOCK_INPUT');
       expect(s.runs()).to.equal(0);
       expect(await s.store.getStock('a')).to.equal(10);
     });

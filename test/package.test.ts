@@ -1,64 +1,80 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { SCRIPT_FILES, scriptSource } from '../lib/scripts/commands';
+import { MATRIX, ROOT, comboProject, run } from './helpers/consumer';
+import { useSharedRedis } from './helpers/redis';
 
 // The package as a shop gets it: packed, installed from the tarball into a
-// fresh project, then used from CommonJS, from ES modules and from TypeScript.
-const root = resolve(__dirname, '..');
+// fresh project next to ioredis 6 and Express 5, then used from CommonJS,
+// from ES modules and from TypeScript. (test/consumer.test.ts tries every
+// pairing with ioredis 5 and Express 4.)
 const fixtures = join(__dirname, 'package', 'fixtures');
+const shared = useSharedRedis('pkg');
 
-function run(command: string, args: string[], cwd: string): string {
-  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/** Every file under `dir`, relative to it. */
+const filesUnder = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+
+/** The packages `lib/` imports for their values (type-only imports vanish from the build). */
+function runtimeImports(): string[] {
+  const found = new Set<string>();
+  for (const file of filesUnder(join(ROOT, 'lib'))) {
+    const source = readFileSync(join(ROOT, 'lib', file), 'utf8');
+    for (const [, what, name] of source.matchAll(/^import (type )?[^'";]*from '([^']+)'/gm)) {
+      if (!what && !name!.startsWith('.') && !name!.startsWith('node:')) found.add(name!);
+    }
+  }
+  return [...found].sort();
 }
 
 describe('the published package', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let project: string;
+  let installed: string;
 
-  before(function () {
-    const packDir = mkdtempSync(join(tmpdir(), 'reserve-stock-pack-'));
-    run('npm', ['pack', '--silent', '--pack-destination', packDir], root);
-    const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz')) as string);
-    project = mkdtempSync(join(tmpdir(), 'reserve-stock-consumer-'));
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  before(async () => {
+    project = await comboProject(MATRIX[0]);
     cpSync(fixtures, project, { recursive: true });
-    const versionOf = (name: string): string =>
-      JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
-    run(
-      'npm',
-      [
-        'install', '--no-audit', '--no-fund', '--prefer-offline', tarball,
-        `ioredis@${versionOf('ioredis')}`, `express@${versionOf('express')}`,
-        `@types/express@${versionOf('@types/express')}`, `@types/node@${versionOf('@types/node')}`,
-      ],
-      project,
-    );
-    rmSync(packDir, { recursive: true, force: true });
+    installed = join(project, 'node_modules', 'reserve-stock');
   });
 
-  after(() => rmSync(project, { recursive: true, force: true }));
+  const prefix = () => shared.prefix();
+  const node = (args: string[]) => run('node', args, project);
 
-  const prefix = () => `test:${process.pid}:pkg:${Math.random().toString(36).slice(2)}:`;
-
-  it('ships the built code, the Lua scripts and the docs, nothing else', function () {
-    const files = readdirSync(join(project, 'node_modules', 'reserve-stock'), { recursive: true }) as string[];
-    expect(files).to.include.members([
-      'dist/index.cjs',
-      'dist/index.mjs',
-      'dist/index.d.ts',
-      'dist/index.d.mts',
-      'lua/reserveHold-6.lua',
-      'lua/settleHold-6.lua',
-      'lua/includes/holds.lua',
+  it('ships the built code, the docs and the licence, nothing else (the Lua is in the code)', () => {
+    const shipped = filesUnder(installed).filter((file) => !file.startsWith('node_modules'));
+    expect(shipped.sort()).to.deep.equal([
+      'CHANGELOG.md',
+      'LICENSE',
       'README.md',
+      'dist/index.cjs',
+      'dist/index.cjs.map',
+      'dist/index.d.mts',
+      'dist/index.d.ts',
+      'dist/index.mjs',
+      'dist/index.mjs.map',
+      'package.json',
     ]);
-    expect(files.filter((f) => f.startsWith('lib') || f.startsWith('test'))).to.deep.equal([]);
   });
 
-  it('works with require()', function () {
-    const out = JSON.parse(run('node', ['use-require.cjs', prefix()], project));
+  it('depends at run time on what lib/ imports, nothing more: no sequelize or mysql2 in a shop\'s install', () => {
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies: object };
+    expect(Object.keys(manifest.dependencies).sort()).to.deep.equal(runtimeImports());
+    for (const name of ['sequelize', 'mysql2']) {
+      expect(existsSync(join(project, 'node_modules', name)), name).to.equal(false);
+    }
+  });
+
+  it('sends the Lua of lua/ as it is now, includes resolved', async () => {
+    const sent = JSON.parse(await node(['lua-texts.cjs', prefix()])) as Record<string, string>;
+    expect(Object.keys(sent).sort()).to.deep.equal(Object.keys(SCRIPT_FILES).sort());
+    for (const name of Object.keys(SCRIPT_FILES) as (keyof typeof SCRIPT_FILES)[]) {
+      expect(sent[name], name).to.equal(scriptSource(name));
+    }
+  });
+
+  it('works with require()', async () => {
+    const out = JSON.parse(await node(['use-require.cjs', prefix()]));
     expect(out).to.deep.equal({
       first: { status: 'reserved', remaining: 3 },
       holdIdOk: true,
@@ -68,8 +84,8 @@ describe('the published package', function () {
     });
   });
 
-  it('works with import', function () {
-    const out = JSON.parse(run('node', ['use-import.mjs', prefix()], project));
+  it('works with import', async () => {
+    const out = JSON.parse(await node(['use-import.mjs', prefix()]));
     expect(out).to.deep.equal({
       first: { status: 'reserved', remaining: 3 },
       holdIdOk: true,
@@ -78,7 +94,7 @@ describe('the published package', function () {
     });
   });
 
-  it('has types for both import and require', function () {
-    run(join(root, 'node_modules', '.bin', 'tsc'), ['-p', project], project);
+  it('has types for both import and require', async () => {
+    await run(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', project], project);
   });
 });

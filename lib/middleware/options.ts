@@ -4,6 +4,7 @@ import { MAX_HOLD_SECONDS } from '../store/options';
 import { createStockStore } from '../store/redis-store';
 import type { CartLine, RedisClient, StockEventHandler, StockStore } from '../types';
 import { functionOption, intOption } from '../validation/options';
+import { answerAsJson, type RefusalHandler } from './refusal';
 
 /** A value, or a function of the request that gives it. */
 export type FromRequest<T> = T | ((req: Request) => T | Promise<T>);
@@ -37,6 +38,15 @@ export interface ReserveStockOptions {
    */
   releaseWhen?: (statusCode: number, req: Request, res: Response) => boolean;
   /**
+   * What a refused request gets (400, 409 sold out, 409 or 422 of an
+   * `Idempotency-Key`, 503, or the loader's own http-error). Default: the
+   * middleware answers as JSON, `{ error: { status, code, message, ... } }`
+   * (see `errorBody`), a 503 with `Retry-After`, and logs nothing.
+   * `(error, req, res, next) => next(error)` hands the error to your Express
+   * error handler instead.
+   */
+  handler?: RefusalHandler;
+  /**
    * Whether a response that keeps the units also commits the hold. Default
    * true. With false the hold stays open after the response, for a commit
    * or release by `holdId` later (a payment provider's webhook), or expiry.
@@ -62,6 +72,7 @@ export interface MiddlewareConfig {
   read: { item: [key: (req: Request) => unknown, qty: (req: Request) => unknown] } | { cart: (req: Request) => unknown };
   loader: ((key: string, req: Request) => number | Promise<number>) | undefined;
   releaseWhen: (statusCode: number, req: Request, res: Response) => boolean;
+  handler: RefusalHandler;
   autoCommit: boolean;
   holdSeconds: number | undefined;
   readIdempotencyKey: ((req: Request) => unknown) | undefined;
@@ -126,6 +137,7 @@ export function resolveMiddlewareOptions(options: ReserveStockOptions): Middlewa
     read: resolveRead(options),
     loader: functionOption(options, 'loader'),
     releaseWhen: functionOption(options, 'releaseWhen', failed),
+    handler: functionOption(options, 'handler', answerAsJson),
     autoCommit,
     holdSeconds: options.holdSeconds === undefined ? undefined : intOption(options, 'holdSeconds', 0, 1, MAX_HOLD_SECONDS),
     readIdempotencyKey: resolveIdempotency(options),

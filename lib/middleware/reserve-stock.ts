@@ -7,6 +7,7 @@ import { HeldCart } from './cart-reservation';
 import { checkIdempotencyKey, claimRequest, fingerprintOf, recordOnEnd, replay } from './idempotency';
 import { onResponseEnd } from './on-response-end';
 import { resolveMiddlewareOptions, type MiddlewareConfig, type ReserveStockOptions } from './options';
+import { refuse } from './refusal';
 import { HeldReservation } from './reservation';
 
 declare global {
@@ -92,9 +93,12 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
 /**
  * Express middleware that reserves stock before the order handler runs.
  *
- * Sold out: `next(err)` with a 409 carrying `key`, `requested` and
- * `available` (a cart's: `lines`, each short line with those three). Bad key or quantity: 400. Redis or the loader unavailable:
- * 503 within the store's deadlines. Otherwise the units are held,
+ * A refused request is answered as JSON, `{ error: { status, code,
+ * message, ... } }`, or handed to the `handler` option: sold out is a 409
+ * carrying `key`, `requested` and `available` (a cart's: `lines`, each
+ * short line with those three); a bad key or quantity a 400; Redis or the
+ * loader unavailable a 503 with `Retry-After`, within the store's
+ * deadlines; an http-error of the loader passes as it is. Otherwise the units are held,
  * `req.reservation` is set and the handler runs. When the handler ends the
  * response, the hold is released if `releaseWhen` says so (status >= 400 by
  * default), else committed (unless `autoCommit: false`). A hold nobody
@@ -121,8 +125,10 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
 export function reserveStock(options: ReserveStockOptions): RequestHandler {
   const config = resolveMiddlewareOptions(options);
   return function reserveStockMiddleware(req: Request, res: Response, next: NextFunction): void {
+    const refused = (error: unknown) => refuse(error, config.handler, req, res, next);
     reserveFor(req, res, config).then((outcome) => {
-      if (outcome !== ANSWERED) next(outcome);
-    }, next);
+      if (outcome === undefined) next();
+      else if (outcome !== ANSWERED) refused(outcome);
+    }, refused);
   };
 }

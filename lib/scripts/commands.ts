@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { HoldKeys } from '../store/keys';
 import type { RedisClient } from '../types';
-import { findLuaDir } from './lua-dir';
+import { luaSources } from './lua-sources';
 
 /**
  * The scripts, by the name of their file less `-<number of keys>.lua`
@@ -90,25 +88,16 @@ interface LoadedScript {
   lua: string;
 }
 
-const INCLUDE = /^--- @include "([\w/-]+)"$/gm;
-
-function readScript(dir: string, file: string, seen = new Set<string>()): string {
-  return readFileSync(join(dir, file), 'utf8').replace(INCLUDE, (_line, name: string) => {
-    if (seen.has(name)) return '';
-    seen.add(name);
-    return readScript(dir, `${name}.lua`, seen);
-  });
-}
-
 let loaded: Record<ScriptName, LoadedScript> | undefined;
 
-/** Reads and resolves every script once per process. */
+/** Takes every script's text once per process. */
 function loadScripts(): Record<ScriptName, LoadedScript> {
   if (loaded) return loaded;
-  const dir = findLuaDir(SCRIPT_FILES.reserveHold);
+  const sources = luaSources();
   const scripts = {} as Record<ScriptName, LoadedScript>;
   for (const [name, file] of Object.entries(SCRIPT_FILES) as [ScriptName, string][]) {
-    const lua = readScript(dir, file);
+    const lua = sources[file];
+    if (lua === undefined) throw new Error(`reserve-stock: no script lua/${file}`);
     const sha = createHash('sha1').update(lua).digest('hex').slice(0, 12);
     const count = /-(\d+)\.lua$/.exec(file)?.[1];
     const numberOfKeys = count === undefined ? undefined : Number(count);

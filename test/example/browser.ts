@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../../example/demo/chromium';
+import { findChromium, launchChromium, noChromium } from '../../example/demo/chromium';
 
 export const ARTIFACTS_DIR = resolve(__dirname, '../artifacts');
 
@@ -15,15 +15,25 @@ export function artifact(name: string): string {
   return join(ARTIFACTS_DIR, name);
 }
 
+/** Set (CI sets it) to fail, instead of skip, the browser suites where no Chromium is found. */
+export const REQUIRE_BROWSER = 'REQUIRE_BROWSER_TESTS';
+
 /**
  * Mocha wiring: one browser for the suite, a fresh page per test; errors of
- * the page's own scripts fail the test that saw them.
+ * the page's own scripts fail the test that saw them. Without a Chromium
+ * the suite is pending, and says how to install one, unless
+ * REQUIRE_BROWSER_TESTS is set: then it fails.
  */
 export function useBrowser(): { page(): Page } {
   let browser: Browser | undefined;
   let page: Page | undefined;
   let pageErrors: Error[] = [];
-  before(async () => {
+  before(async function () {
+    if (!findChromium()) {
+      if (process.env[REQUIRE_BROWSER]) throw new Error(`${REQUIRE_BROWSER} is set and there is ${noChromium()}`);
+      console.log(`      pending: ${noChromium()}`);
+      this.skip();
+    }
     browser = await launchChromium();
   });
   beforeEach(async () => {

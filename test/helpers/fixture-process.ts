@@ -1,6 +1,6 @@
 /**
- * A script of test/fixtures run in a process of its own (a second app
- * process, a process to kill), with what it writes kept for the test.
+ * A script run in a process of its own (a second app process, a process to
+ * kill, a shop's app), with what it writes kept for the test.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ export interface FixtureProcess {
   /** Everything it has written to stdout so far. */
   readonly stdout: string;
   readonly stderr: string;
-  /** Its exit code (null when killed by a signal). */
+  /** Its exit code (null when killed by a signal, or when it could not start). */
   exited: Promise<number | null>;
   /** Waits until stdout holds `text` (failing, with its stderr, if it exits first). */
   waitForOutput(text: string, what: string): Promise<void>;
@@ -20,11 +20,15 @@ export interface FixtureProcess {
 
 /** Starts `test/fixtures/<file>` under tsx with `env` added to this process's environment. */
 export function startFixture(file: string, env: Record<string, string>): FixtureProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'fixtures', file)], {
+  return startProcess(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'fixtures', file)], {
     cwd: join(__dirname, '..', '..'),
     env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
   });
+}
+
+/** Starts `command` in `cwd` with exactly `env`, keeping what it writes. */
+export function startProcess(command: string, args: string[], { cwd, env }: { cwd: string; env: NodeJS.ProcessEnv }): FixtureProcess {
+  const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -37,7 +41,11 @@ export function startFixture(file: string, env: Record<string, string>): Fixture
     get stderr() {
       return stderr;
     },
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    // 'close': once it has exited and everything it wrote is read.
+    exited: new Promise((resolve) => {
+      child.once('close', (code) => resolve(code));
+      child.once('error', () => resolve(null));
+    }),
     async waitForOutput(text, what) {
       await waitFor(() => stdout.includes(text) || child.exitCode !== null, what, 30_000);
       expect(stdout, stderr).to.include(text);
