@@ -83,6 +83,8 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
   if (reservation instanceof Error) return reservation;
   req.reservation = reservation;
   onResponseEnd(res, () => {
+    // Not awaited: the answer need not wait for the hold's settling, and
+    // release() and commit() never reject (failures go to onEvent and retry).
     if (config.releaseWhen(res.statusCode, req, res)) void reservation.release();
     else if (config.autoCommit) void reservation.commit();
   });
