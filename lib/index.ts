@@ -5,6 +5,7 @@ export { stockKeys, type StockKeys } from './store/keys';
 export { ConfigError, type ConfigErrorCode, type SoldOutError, type SoldOutDetails } from './errors';
 export { MAX_KEY_LENGTH } from './validation/input';
 export type {
+  AnsweredRequest,
   CartLine,
   CartOptions,
   CartReservation,
@@ -18,6 +19,7 @@ export type {
   InDoubtResolution,
   ReconcileReport,
   RedisClient,
+  RequestId,
   RequestLedger,
   RequestRecord,
   Reservation,
