@@ -8,6 +8,7 @@ export { ConfigError, errorBody, type ConfigErrorCode, type ErrorBody, type Sold
 export { MAX_KEY_LENGTH, MAX_UNITS, UNLIMITED } from './validation/input';
 export { MAX_CART_LINES } from './validation/cart';
 export type {
+  AnsweredRequest,
   CartLine,
   CartOptions,
   CartReservation,
@@ -22,6 +23,7 @@ export type {
   InDoubtResolution,
   ReconcileReport,
   RedisClient,
+  RequestId,
   RequestLedger,
   RequestRecord,
   Reservation,

@@ -259,25 +259,42 @@ export interface StockStore {
   readonly holdSeconds: number;
 }
 
-/** A recorded request of the idempotency layer. */
-export type RequestRecord =
-  | { state: 'running'; fingerprint: string }
-  | { state: 'done'; fingerprint: string; status: number; contentType: string | null; body: string };
+/**
+ * Names one idempotency record: an idempotency key within its scope (whose
+ * key it is: a customer, an API key). Two scopes never share a record;
+ * without a scope every client shares one space of keys.
+ */
+export interface RequestId {
+  key: string;
+  scope: string | undefined;
+}
 
 /**
- * Remembers requests by idempotency key, so that a retry gets the first
- * outcome instead of buying twice.
+ * How a request was answered, for its retries: the answer itself (`done`,
+ * the body in base64), or only its status when the body was larger than
+ * the middleware keeps (`too-large`, see `maxReplayBytes`).
+ */
+export type AnsweredRequest =
+  | { state: 'done'; fingerprint: string; status: number; contentType: string | null; body: string }
+  | { state: 'too-large'; fingerprint: string; status: number };
+
+/** A recorded request of the idempotency layer: still running, or answered. */
+export type RequestRecord = { state: 'running'; fingerprint: string } | AnsweredRequest;
+
+/**
+ * Remembers requests by idempotency key and scope, so that a retry gets the
+ * first outcome instead of buying twice.
  */
 export interface RequestLedger {
   /**
-   * Claims `idempotencyKey` for a request with this fingerprint: `null` when
+   * Claims the record for a request with this fingerprint: `null` when
    * claimed now (go ahead), or the record already there.
    */
-  claim(idempotencyKey: string, fingerprint: string, runningSeconds: number): Promise<RequestRecord | null>;
+  claim(request: RequestId, fingerprint: string, runningSeconds: number): Promise<RequestRecord | null>;
   /** Records the outcome, kept `seconds`. */
-  complete(idempotencyKey: string, record: RequestRecord & { state: 'done' }, seconds: number): Promise<void>;
+  complete(request: RequestId, record: AnsweredRequest, seconds: number): Promise<void>;
   /** Forgets a claim whose outcome should not be replayed (a 5xx): the retry runs again. */
-  abandon(idempotencyKey: string): Promise<void>;
+  abandon(request: RequestId): Promise<void>;
 }
 
 /** Options of {@link createStockStore}. */

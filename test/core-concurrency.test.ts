@@ -306,8 +306,11 @@ describe('core: concurrency', function () {
 
       expect(tally(results)).to.deep.equal({ reserved: 10, insufficient: 0, unlimited: 0 });
       expect(loaderCalledAt).to.have.length(1);
-      // Nobody loaded while the dead holder's lock stood.
-      expect((loaderCalledAt[0] as number) - lockedAt).to.be.at.least(LOCK_TTL - 50);
+      // Nobody loaded while the dead holder's lock stood, and the waiters
+      // (polling at most 200 ms apart) took over soon after it expired.
+      const loadedAfter = (loaderCalledAt[0] as number) - lockedAt;
+      expect(loadedAfter, 'loader called before the dead lock expired').to.be.at.least(LOCK_TTL - 50);
+      expect(loadedAfter, 'loader called long after the dead lock expired').to.be.below(LOCK_TTL + 1500);
       expect(await store.getStock('orphan')).to.equal(10);
       await waitFor(async () => (await shared.redis.exists(lock)) === 0, 'the new holder to free the lock');
     });
@@ -318,15 +321,24 @@ describe('core: concurrency', function () {
       const store = createStockStore({ redis: shared.redis, prefix, initTimeoutMs: 400 });
       await shared.redis.set(lock, 'someone-else', 'PX', 60_000);
       let loaderCalls = 0;
-      const started = Date.now();
-      const settled = await Promise.allSettled(range(5).map(() => store.reserve('stuck', 1, () => ++loaderCalls)));
-      const elapsed = Date.now() - started;
+      // Each call timed on its own: every one must wait out initTimeoutMs
+      // (an instant 503 would not be waiting for the lock at all), and none
+      // much longer (a waiter must not hang on a lock that is not freed).
+      const timed = async () => {
+        const started = Date.now();
+        const outcome = await store.reserve('stuck', 1, () => ++loaderCalls).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        return { ...outcome, elapsed: Date.now() - started };
+      };
+      const settled = await Promise.all(range(5).map(timed));
 
-      for (const s of settled) {
-        expect(s.status).to.equal('rejected');
-        expect((s as PromiseRejectedResult).reason).to.include({ status: 503, code: 'ERR_RESERVE_STOCK_UNAVAILABLE' });
+      for (const [i, s] of settled.entries()) {
+        expect(s, `call ${i}`).to.have.property('error').that.includes({ status: 503, code: 'ERR_RESERVE_STOCK_UNAVAILABLE' });
+        expect(s.elapsed, `call ${i} gave up before initTimeoutMs`).to.be.at.least(400 - 20);
+        expect(s.elapsed, `call ${i} gave up long after initTimeoutMs`).to.be.below(400 + 2000 + 1500);
       }
-      expect(elapsed).to.be.below(400 + 2000 + 1500);
       expect(loaderCalls).to.equal(0);
       expect(await shared.redis.get(lock)).to.equal('someone-else');
       expect(await shared.redis.pttl(lock)).to.be.above(50_000);

@@ -386,6 +386,11 @@ describe('core: setup errors', () => {
       { idempotencyKey: true },
       { idempotencySeconds: 0 },
       { idempotencySeconds: 2.5 },
+      { idempotencyScope: 'customer' },
+      { fingerprint: true },
+      { maxReplayBytes: -1 },
+      // Checked even while idempotency is off.
+      { idempotencyKey: false, idempotencyScope: 'customer' },
     ]) {
       expectConfigError(mw({ store: store(), key: 'a', ...bad }), 'ERR_RESERVE_STOCK_OPTION');
     }
@@ -432,5 +437,8 @@ describe('core: setup errors', () => {
       reserveStock({ store: store(), key: 'a', autoCommit: false, holdSeconds: 1, idempotencyKey: false, idempotencySeconds: 1 }),
     ).not.to.throw();
     expect(() => reserveStock({ store: store(), key: 'a', idempotencyKey: (req) => req.get('x-request-id') })).not.to.throw();
+    expect(() =>
+      reserveStock({ store: store(), key: 'a', idempotencyScope: (req) => String(req.get('x-customer')), fingerprint: () => '', maxReplayBytes: 0 }),
+    ).not.to.throw();
   });
 });

@@ -6,72 +6,16 @@
  */
 import { expect } from 'chai';
 import request from 'supertest';
-import type { Request, Response } from 'express';
-import { createStockStore, reserveStock, type Reservation, type ReserveStockOptions, type StockStore } from '../lib';
+import { createStockStore, reserveStock, type Reservation, type StockStore } from '../lib';
 import { express, jsonErrors, listen } from './helpers/app';
-import { EventLog } from './helpers/events';
 import { expectHoldId } from './helpers/holds';
-import { useSharedRedis } from './helpers/redis';
+import { placed, post, useOrderApps, type Handler } from './helpers/order-app';
 import { sleep, waitFor } from './helpers/wait';
 
-const shared = useSharedRedis('idem');
+const { shared, open: shop, onClose } = useOrderApps('idem');
 
 /** Long enough for a settle or record that should not happen to have happened. */
 const SETTLE_MS = 250;
-
-type Handler = (req: Request, res: Response, order: number) => unknown;
-
-interface Shop {
-  url: string;
-  store: StockStore;
-  log: EventLog;
-  prefix: string;
-  /** How many times the order handler ran. */
-  runs(): number;
-  reservations: Reservation[];
-}
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
-
-const placed: Handler = (req, res, order) => {
-  const r = req.reservation as Reservation;
-  res.status(201).json({ order, holdId: r.holdId, remaining: r.remaining });
-};
-
-/**
- * POST /orders and POST /gifts ({ sku, qty }) behind reserveStock; the
- * handler numbers the orders it places.
- */
-async function shop(handler: Handler = placed, options: Partial<ReserveStockOptions> = {}, stock: Record<string, number> = { a: 10, b: 10 }): Promise<Shop> {
-  const prefix = shared.prefix();
-  const log = new EventLog();
-  const store = createStockStore({ redis: shared.redis, prefix, onEvent: log.onEvent });
-  for (const [sku, n] of Object.entries(stock)) await store.setStock(sku, n);
-  let runs = 0;
-  const reservations: Reservation[] = [];
-  const app = express();
-  app.use(express.json());
-  const reserve = reserveStock({ store, key: (req) => req.body.sku, qty: (req) => req.body.qty, ...options });
-  const handle = async (req: Request, res: Response) => {
-    runs++;
-    reservations.push(req.reservation as Reservation);
-    await handler(req, res, runs);
-  };
-  app.post('/orders', reserve, handle);
-  app.post('/gifts', reserve, handle);
-  app.use(jsonErrors);
-  const http = await listen(app);
-  closers.push(http.close);
-  return { url: http.url, store, log, prefix, runs: () => runs, reservations };
-}
-
-function post(s: Shop, key: string | undefined, body: object = { sku: 'a', qty: 2 }, path = '/orders'): request.Test {
-  const req = request(s.url).post(path).send(body);
-  return key === undefined ? req : req.set('Idempotency-Key', key);
-}
 
 /** A handler that waits for `open()` before answering 201. */
 function gated(): { handler: Handler; open(): void; entered: Promise<void> } {
@@ -385,7 +329,7 @@ describe('idempotent retries over HTTP', function () {
       });
       app.use(jsonErrors);
       const http = await listen(app);
-      closers.push(http.close);
+      onClose(http.close);
       urls.push(http.url);
     }
     for (let i = 0; i < 3; i++) {
@@ -412,7 +356,7 @@ describe('idempotent retries over HTTP', function () {
     });
     app2.use(jsonErrors);
     const http2 = await listen(app2);
-    closers.push(http2.close);
+    onClose(http2.close);
 
     const first = post(s1, 'cross').then((r) => r);
     await g.entered;

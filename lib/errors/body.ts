@@ -20,6 +20,8 @@ export interface ErrorBody {
     available?: number;
     /** A sold-out cart: its short lines. */
     lines?: readonly ShortLine[];
+    /** A retry whose first answer was too large to keep: that answer's status. */
+    firstStatus?: number;
   };
 }
 
@@ -42,7 +44,7 @@ function statusOf(error: unknown): number {
 export function errorBody(error: unknown): ErrorBody {
   const status = statusOf(error);
   const exposed = isHttpError(error) && error.expose;
-  const { code, key, requested, available, lines } = (isHttpError(error) ? error : {}) as Record<string, unknown>;
+  const { code, key, requested, available, lines, firstStatus } = (isHttpError(error) ? error : {}) as Record<string, unknown>;
   const message = exposed ? (error as Error).message : (STATUS_CODES[status] ?? 'Error');
   const body: ErrorBody['error'] = typeof code === 'string' ? { status, code, message } : { status, message };
   if (exposed) {
@@ -50,6 +52,7 @@ export function errorBody(error: unknown): ErrorBody {
     if (typeof requested === 'number') body.requested = requested;
     if (typeof available === 'number') body.available = available;
     if (Array.isArray(lines)) body.lines = lines as ShortLine[];
+    if (typeof firstStatus === 'number') body.firstStatus = firstStatus;
   }
   return { error: body };
 }

@@ -5,6 +5,7 @@ import { createStockStore } from '../store/redis-store';
 import type { CartLine, RedisClient, StockEventHandler, StockStore } from '../types';
 import { functionOption, intOption } from '../validation/options';
 import { answerAsJson, type RefusalHandler } from './refusal';
+import { bodyFingerprint } from './fingerprint';
 
 /** A value, or a function of the request that gives it. */
 export type FromRequest<T> = T | ((req: Request) => T | Promise<T>);
@@ -61,8 +62,32 @@ export interface ReserveStockOptions {
    * `false` turns idempotency off.
    */
   idempotencyKey?: false | ((req: Request) => string | undefined);
+  /**
+   * Whose idempotency key it is (the signed-in customer, the API key...):
+   * the same key in two scopes names two requests. Without it keys are
+   * global: two clients that send the same key share one record, and the
+   * second gets the first one's answer. Read only for requests with a key;
+   * an http-error it throws passes through, any other failure or a result
+   * that is not a non-empty string (at most 512 characters) is a 400.
+   */
+  idempotencyScope?: (req: Request) => string | Promise<string>;
+  /**
+   * What a retry must repeat besides the method, the path and what it
+   * reserves (these always count): a different result is a 422. Default:
+   * the whole parsed body as canonical JSON (key order does not matter).
+   * Give it to narrow the match (leave out a field that may change between
+   * retries) or to widen it (a query parameter, a body no parser read).
+   */
+  fingerprint?: (req: Request) => string | Promise<string>;
   /** How long an answered request is remembered for retries. Default 86400 s. */
   idempotencySeconds?: number;
+  /**
+   * The largest response body kept for replaying to a retry, in bytes.
+   * After a larger answer a retry gets a 409
+   * `ERR_RESERVE_STOCK_IDEMPOTENCY_TOO_LARGE` (with the first answer's
+   * status as `firstStatus`), and still reserves nothing. Default 65536.
+   */
+  maxReplayBytes?: number;
 }
 
 /** {@link ReserveStockOptions} with every default filled in, checked once. */
@@ -75,11 +100,22 @@ export interface MiddlewareConfig {
   handler: RefusalHandler;
   autoCommit: boolean;
   holdSeconds: number | undefined;
-  readIdempotencyKey: ((req: Request) => unknown) | undefined;
-  idempotencySeconds: number;
+  /** Undefined when idempotency is off. */
+  idempotency: IdempotencyConfig | undefined;
+}
+
+/** The idempotency options of {@link ReserveStockOptions}, resolved. */
+export interface IdempotencyConfig {
+  readKey: (req: Request) => unknown;
+  readScope: ((req: Request) => unknown) | undefined;
+  readFingerprint: (req: Request) => unknown;
+  seconds: number;
+  maxReplayBytes: number;
 }
 
 const failed = (statusCode: number) => statusCode >= 400;
+/** Bodies are buffered for the record: at most this much, whatever the option says. */
+const MAX_REPLAY_BYTES = 16 * 1024 * 1024;
 const idempotencyHeader = (req: Request) => req.headers['idempotency-key'];
 
 function reader<T>(value: FromRequest<T> | undefined, name: string, fallback?: T): (req: Request) => unknown {
@@ -119,9 +155,17 @@ function resolveRead(options: ReserveStockOptions): MiddlewareConfig['read'] {
   return { cart: functionOption<(req: Request) => unknown>(options, 'items') as (req: Request) => unknown };
 }
 
-function resolveIdempotency(options: ReserveStockOptions): ((req: Request) => unknown) | undefined {
-  if (options.idempotencyKey === false) return undefined;
-  return functionOption<(req: Request) => unknown>(options, 'idempotencyKey', idempotencyHeader);
+/** The idempotency options, each checked even when `idempotencyKey: false` turns them off. */
+function resolveIdempotency(options: ReserveStockOptions): IdempotencyConfig | undefined {
+  const off = options.idempotencyKey === false;
+  const readKey = off ? undefined : functionOption<(req: Request) => unknown>(options, 'idempotencyKey', idempotencyHeader);
+  const rest = {
+    readScope: functionOption<(req: Request) => unknown>(options, 'idempotencyScope'),
+    readFingerprint: functionOption<(req: Request) => unknown>(options, 'fingerprint', bodyFingerprint),
+    seconds: intOption(options, 'idempotencySeconds', 86_400, 1),
+    maxReplayBytes: intOption(options, 'maxReplayBytes', 65_536, 0, MAX_REPLAY_BYTES),
+  };
+  return readKey && { readKey, ...rest };
 }
 
 export function resolveMiddlewareOptions(options: ReserveStockOptions): MiddlewareConfig {
@@ -140,7 +184,6 @@ export function resolveMiddlewareOptions(options: ReserveStockOptions): Middlewa
     handler: functionOption(options, 'handler', answerAsJson),
     autoCommit,
     holdSeconds: options.holdSeconds === undefined ? undefined : intOption(options, 'holdSeconds', 0, 1, MAX_HOLD_SECONDS),
-    readIdempotencyKey: resolveIdempotency(options),
-    idempotencySeconds: intOption(options, 'idempotencySeconds', 86_400, 1),
+    idempotency: resolveIdempotency(options),
   };
 }

@@ -1,11 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { badInput, cartSoldOut, isHttpError, soldOut } from '../errors';
+import { badInput, cartSoldOut, soldOut } from '../errors';
 import type { CartLine, CartReservation, Reservation } from '../types';
 import { mergeCart } from '../validation/cart';
 import { assertKey, assertQuantity } from '../validation/input';
 import { HeldCart } from './cart-reservation';
-import { checkIdempotencyKey, claimRequest, fingerprintOf, recordOnEnd, replay } from './idempotency';
+import { fingerprintOf } from './fingerprint';
+import { checkIdempotencyKey, claimRequest, readScope, recordOnEnd, replay, type Retry } from './idempotency';
 import { onResponseEnd } from './on-response-end';
+import { readFromRequest } from './read-from-request';
 import { resolveMiddlewareOptions, type MiddlewareConfig, type ReserveStockOptions } from './options';
 import { refuse } from './refusal';
 import { HeldReservation } from './reservation';
@@ -30,22 +32,36 @@ const ANSWERED = Symbol('answered');
 type Wanted = { key: string; qty: number } | { lines: CartLine[] };
 
 async function readWanted(req: Request, { read }: MiddlewareConfig): Promise<Wanted> {
-  let key: unknown;
-  let qty: unknown;
-  let lines: unknown;
-  try {
-    if ('cart' in read) lines = await read.cart(req);
-    else {
-      key = await read.item[0](req);
-      qty = await read.item[1](req);
-    }
-  } catch (error) {
-    throw isHttpError(error) ? error : badInput('Could not read what to reserve from the request', error);
-  }
-  if ('cart' in read) return { lines: mergeCart(lines) };
+  const what = 'what to reserve';
+  if ('cart' in read) return { lines: mergeCart(await readFromRequest(read.cart, req, what)) };
+  const key = await readFromRequest(read.item[0], req, what);
+  const qty = await readFromRequest(read.item[1], req, what);
   assertKey(key);
   assertQuantity(qty);
   return { key, qty };
+}
+
+/**
+ * Claims the request's idempotency record: `undefined` to go ahead (no key,
+ * or claimed now, the answer to be recorded), or what a retry gets. The key,
+ * scope and fingerprint are all read before anything is claimed.
+ */
+async function claimFor(req: Request, res: Response, wanted: Wanted, config: MiddlewareConfig): Promise<Retry | undefined> {
+  const { idempotency, store } = config;
+  if (idempotency === undefined) return undefined;
+  const key = checkIdempotencyKey(await readFromRequest(idempotency.readKey, req, 'the Idempotency-Key'));
+  if (key === undefined) return undefined;
+  const scope = idempotency.readScope && (await readScope(idempotency.readScope, req));
+  const detail = await readFromRequest(idempotency.readFingerprint, req, 'the idempotency fingerprint');
+  if (typeof detail !== 'string') throw badInput('The idempotency fingerprint must be a string');
+  const id = { key, scope };
+  const fingerprint = fingerprintOf(req, 'lines' in wanted ? wanted.lines : [wanted.key, wanted.qty], detail);
+  const retry = await claimRequest(store, id, fingerprint, config.holdSeconds ?? store.holdSeconds);
+  // The claim, not the hold id, keeps a retry from reserving again; the
+  // hold id stays random, so that a retry after a 5xx (claim dropped, hold
+  // released) gets a hold of its own.
+  if (!retry) recordOnEnd(res, store, { id, fingerprint, seconds: idempotency.seconds, maxBytes: idempotency.maxReplayBytes });
+  return retry;
 }
 
 /** Reserves what the request asks for: the reservation, or the sold-out error. */
@@ -65,25 +81,18 @@ async function hold(req: Request, wanted: Wanted, config: MiddlewareConfig): Pro
 
 async function reserveFor(req: Request, res: Response, config: MiddlewareConfig): Promise<unknown> {
   const wanted = await readWanted(req, config);
-  const idempotencyKey = checkIdempotencyKey(config.readIdempotencyKey?.(req));
-  const { store } = config;
-  if (idempotencyKey !== undefined) {
-    const fingerprint = 'lines' in wanted ? fingerprintOf(req, wanted.lines) : fingerprintOf(req, wanted.key, wanted.qty);
-    const retry = await claimRequest(store, idempotencyKey, fingerprint, config.holdSeconds ?? store.holdSeconds);
-    if (retry) {
-      if ('error' in retry) return retry.error;
-      replay(res, retry.replay);
-      return ANSWERED;
-    }
-    // The claim, not the hold id, keeps a retry from reserving again; the
-    // hold id stays random, so that a retry after a 5xx (claim dropped, hold
-    // released) gets a hold of its own.
-    recordOnEnd(res, store, idempotencyKey, fingerprint, config.idempotencySeconds);
+  const retry = await claimFor(req, res, wanted, config);
+  if (retry) {
+    if ('error' in retry) return retry.error;
+    replay(res, retry.replay);
+    return ANSWERED;
   }
   const reservation = await hold(req, wanted, config);
   if (reservation instanceof Error) return reservation;
   req.reservation = reservation;
   onResponseEnd(res, () => {
+    // Not awaited: the answer need not wait for the hold's settling, and
+    // release() and commit() never reject (failures go to onEvent and retry).
     if (config.releaseWhen(res.statusCode, req, res)) void reservation.release();
     else if (config.autoCommit) void reservation.commit();
   });
@@ -105,7 +114,10 @@ async function reserveFor(req: Request, res: Response, config: MiddlewareConfig)
  * settles gives its units back after `holdSeconds`.
  *
  * With an `Idempotency-Key` header, a retry reserves nothing again: it gets
- * the first answer (409 while the first request runs, 422 for another request).
+ * the first answer (409 while the first request runs or when that answer
+ * was over `maxReplayBytes`, 422 for another request: another method, path,
+ * reservation or body). Keys are global unless `idempotencyScope` says
+ * whose they are.
  *
  * @example
  * app.post('/orders', express.json(), reserveStock({

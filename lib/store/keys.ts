@@ -63,7 +63,14 @@ export class StockKeysMemo {
   }
 }
 
-/** The idempotency record of a request key (its own item, its own slot). */
-export function requestKey(prefix: string, idempotencyKey: string): string {
-  return `${taggedKey(`${prefix}request:`, idempotencyKey)}:record`;
+/**
+ * The idempotency record of a request key (its own item, its own slot).
+ * Within a scope, the tag holds the JSON of [scope, key] and the key ends
+ * in `:scoped`: JSON and the tag's escaping are injective, and the suffix
+ * keeps scoped records apart from unscoped ones, so no scope and key can
+ * name another pair's record.
+ */
+export function requestKey(prefix: string, idempotencyKey: string, scope?: string): string {
+  if (scope === undefined) return `${taggedKey(`${prefix}request:`, idempotencyKey)}:record`;
+  return `${taggedKey(`${prefix}request:`, JSON.stringify([scope, idempotencyKey]))}:scoped`;
 }

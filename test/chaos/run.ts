@@ -518,7 +518,12 @@ async function main(): Promise<number> {
     console.error(`chaos: ${why}; stopping everything it started`);
     const force = setTimeout(() => process.exit(code), 10_000);
     force.unref();
-    chaos.tearDown().finally(() => process.exit(code));
+    const exit = () => process.exit(code);
+    // Leaves either way: a clean-up that failed must not keep the process up.
+    chaos.tearDown().then(exit, (error: unknown) => {
+      console.error('chaos: clean-up failed:', error);
+      exit();
+    });
   };
   const watchdog = setTimeout(() => abandon('over the 3-minute budget', 2), 170_000);
   process.once('SIGINT', () => abandon('interrupted', 130));

@@ -7,7 +7,8 @@
  * Env: PORT, REDIS_URL (the suite's private redis-server) or
  * REDIS_CLUSTER_NODES (the cluster suite's cluster), DATABASE_URL,
  * CHAOS_PREFIX, CHAOS_HOLD_SECONDS, CHAOS_LOADER_FLAG, CHAOS_WAIT_REPLICAS
- * (the store's waitReplicas, default 0).
+ * and CHAOS_WAIT_TIMEOUT_MS (the store's waitReplicas, default 0, and
+ * waitTimeoutMs, default the store's).
  */
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     lockTtlMs: 2000,
     initTimeoutMs: 3000,
     waitReplicas: Number(env.CHAOS_WAIT_REPLICAS ?? 0),
+    ...(env.CHAOS_WAIT_TIMEOUT_MS ? { waitTimeoutMs: Number(env.CHAOS_WAIT_TIMEOUT_MS) } : {}),
   });
   const shop = withFailingLoader(store);
   const stats: OrderStats = { dbTransactions: 0 };

@@ -9,13 +9,18 @@
  * the new master: when it expires it gives its (sold) units back, drift
  * too. The test shows these figures, and that reconcile repairs the drift.
  *
- * Two runs: the replica in sync when its master dies (loopback replication
- * is fast: it seldom lags), and a replica cut off for a moment before (it is
- * frozen with SIGSTOP, so that it cannot reconnect at once, and the master
- * drops its link): the case where acknowledged deductions die with the
- * master.
- *
- * Each run on a cluster of its own: the suite's shared one keeps its masters.
+ * Three runs, each on a cluster of its own (3 masters with 2 replicas each,
+ * so that the new master still has a replica): the replicas in sync when
+ * their master dies (loopback replication is fast: it seldom lags); the
+ * replicas cut off for a moment before (frozen with SIGSTOP, so that they
+ * cannot reconnect at once, and the master drops their links): the case
+ * where acknowledged deductions die with the master; and that case again
+ * with waitReplicas 1, compared with it. With a waitTimeoutMs longer than
+ * the cut-off, the first WAIT after it holds up each app's connection to
+ * that master until the master dies: no hot order reserved after the
+ * cut-off is answered before then, and only the writes in flight at that
+ * moment (one a buyer at most) can die with the master, so Redis
+ * over-states less than without the wait.
  */
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,8 +36,12 @@ const HOT_BUYERS = 600;
 const CALM_BUYERS = 200;
 /** The master dies once this many answers are in: the hot item is about a third sold. */
 const KILL_AFTER = 200;
-/** In the lagging run: how long the sale goes on with the replica cut off before the kill. */
+/** In the lagging run: how long the sale goes on with the replicas cut off before the kill. */
 const LAG_MS = 400;
+/** Buyers in flight at once. */
+const CONCURRENCY = 24;
+/** With waitReplicas: longer than the cut-off (and below the workers' timeoutMs, 1000). */
+const WAIT_TIMEOUT_MS = 900;
 
 const WORKERS = 2;
 
@@ -44,16 +53,35 @@ interface Run {
 /** The figures of one run, by name, in the order of the table. */
 type Figures = [name: string, value: string | number][];
 
+/** What a run is compared by, besides its table column. */
+interface Outcome {
+  figures: Figures;
+  /** Units Redis over-stated: refused by the database's guard, or left as drift. */
+  overStated: number;
+  /** When the replicas stopped getting the master's writes, and when the kill was sent (ms). */
+  cutAt: number;
+  killedAt: number;
+  /** The hot item's orders answered 201. */
+  soldHot: Attempt[];
+}
+
+/** Orders sent after `from` (so reserved on the master after it) and answered before `to`. */
+function soldBetween(sold: Attempt[], from: number, to: number): number {
+  return sold.filter((a) => a.start > from && a.end < to).length;
+}
+
 describe('Redis Cluster: a master dies in the middle of a flash sale', function () {
   this.timeout(120_000);
   let run: Run | undefined;
   const columns: { title: string; figures: Figures }[] = [];
 
-  /** A cluster of its own and the app processes on it (closed after the test). */
-  async function open(waitReplicas = 0): Promise<Run> {
-    const cluster = await RedisCluster.start({ nodeTimeoutMs: 1000 });
+  /** A cluster of its own and the app processes on it (closed after the test, or by closeRun). */
+  async function open(options: { waitReplicas?: number; waitTimeoutMs?: number } = {}): Promise<Run> {
+    // Two replicas a master: after a failover the new master still has one,
+    // so that waitReplicas 1 keeps being answered and the sale goes on.
+    const cluster = await RedisCluster.start({ nodeTimeoutMs: 1000, replicasPerMaster: 2 });
     try {
-      run = { cluster, fleet: await openFleet(cluster, WORKERS, { waitReplicas }) };
+      run = { cluster, fleet: await openFleet(cluster, WORKERS, options) };
       return run;
     } catch (error) {
       await cluster.dispose();
@@ -61,11 +89,13 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
     }
   }
 
-  afterEach(async () => {
+  async function closeRun(): Promise<void> {
     await run?.fleet.close();
     await run?.cluster.dispose();
     run = undefined;
-  });
+  }
+
+  afterEach(closeRun);
 
   after(() => {
     const [first] = columns;
@@ -74,8 +104,12 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
     console.log(`\n${figureTable([['', ...columns.map((c) => c.title)], ...rows])}\n`);
   });
 
-  /** The sale, the kill (by `strike`, which SIGKILLs `victim`), the checks; returns the run's figures. */
-  async function saleWithFailover(run: Run, strike: (victim: RedisServer) => Promise<void>): Promise<Figures> {
+  /**
+   * The sale, the kill (by `strike`, which SIGKILLs `victim` and answers
+   * when its replicas stopped getting its writes and when the kill was
+   * sent), the checks; returns the run's figures.
+   */
+  async function saleWithFailover(run: Run, strike: (victim: RedisServer) => Promise<{ cutAt: number; killedAt: number }>): Promise<Outcome> {
     const { cluster, fleet } = run;
     const { store } = fleet;
     const hot = await fleet.addProduct(HOT_STOCK, 'hot');
@@ -85,20 +119,20 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
     const calm = [await fleet.addProductOn(elsewhere, CALM_STOCK, 'calm'), await fleet.addProductOn(elsewhere, CALM_STOCK, 'calm')];
     const buyers = HOT_BUYERS + CALM_BUYERS;
 
+    let cutAt = 0;
     let killedAt = 0;
     let promotedAt = 0;
     let promotion: Promise<RedisServer> | undefined;
     const attempts: Attempt[] = await runSale({
       buyers,
-      concurrency: 24,
+      concurrency: CONCURRENCY,
       // Three buyers in four want the hot item; the rest share two items that other masters serve.
       sku: (i) => (i % 4 < 3 ? hot : (calm[(i >> 2) % 2] as string)),
       url: fleet.url,
       declines: (i) => i % 10 === 9,
       async onAnswer(_attempt, answered) {
         if (answered !== KILL_AFTER) return;
-        await strike(victim);
-        killedAt = Date.now();
+        ({ cutAt, killedAt } = await strike(victim));
         promotion = cluster.waitForPromotion(victim, slot).then((master) => {
           promotedAt = Date.now();
           return master;
@@ -143,7 +177,9 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
 
     const burst = burstOf(attempts);
     const nextAnswer = Math.min(...answeredAfter.map((a) => a.end));
-    return [
+    const overStated = guarded + (before.drift ?? 0);
+    const soldHot = hotAttempts.filter((a) => a.status === 201);
+    const figures: Figures = [
       ['buyers (attempts)', `${buyers} (${attempts.length})`],
       ['sale, first request to last answer (ms)', Math.max(...attempts.map((a) => a.end)) - Math.min(...attempts.map((a) => a.start))],
       ['kill to replica promoted (ms)', promotedAt - killedAt],
@@ -151,47 +187,71 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
       ['503 answers', burst.count],
       ['503 burst, first to last (ms)', burst.ms],
       [`hot item sold (of ${HOT_STOCK})`, sold],
+      ['hot orders sold while the replicas were cut off', soldBetween(soldHot, cutAt, killedAt)],
       // Every unit Redis over-stated was either turned away by the guard or is left as drift.
-      ['units Redis over-stated (guard refusals + drift)', guarded + (before.drift ?? 0)],
+      ['units Redis over-stated (guard refusals + drift)', overStated],
       ['orders the database guard refused (409)', guarded],
       ['holds left open by lost prepares and commits', orphans],
       ['oversold', Math.max(0, settled.unitsOrdered - HOT_STOCK)],
       ['drift left at the end, before reconcile', String(before.drift)],
       ['drift after reconcile with fix', String(after.drift)],
     ];
+    return { figures, overStated, cutAt, killedAt, soldHot };
   }
 
-  /**
-   * Freezes the victim's replica (SIGSTOP: a replica reconnects within
-   * milliseconds and catches up, a frozen one cannot), drops its link, lets
-   * the sale run on for LAG_MS, then kills the master.
-   */
-  const cutOffThenKill = (cluster: RedisCluster) => async (victim: RedisServer) => {
-    const replica = await cluster.replicaOf(victim);
-    replica.pause();
-    try {
-      expect(await cluster.command(victim, 'CLIENT', 'KILL', 'TYPE', 'replica')).to.equal(1);
-      await sleep(LAG_MS);
-      await victim.kill();
-    } finally {
-      replica.resume();
-    }
+  /** SIGKILLs the victim, its replicas in sync to the last moment. */
+  const killInSync = async (victim: RedisServer) => {
+    const killedAt = Date.now();
+    await victim.kill();
+    return { cutAt: killedAt, killedAt };
   };
 
-  it("SIGKILL of the hot item's master, replica in sync: a burst of 503s, then the sale goes on; nothing oversold", async () => {
-    const figures = await saleWithFailover(await open(), (victim) => victim.kill());
-    columns.push({ title: 'replica in sync', figures });
+  /**
+   * Freezes the victim's replicas (SIGSTOP: a replica reconnects within
+   * milliseconds and catches up, a frozen one cannot), drops their links,
+   * lets the sale run on for LAG_MS, then kills the master.
+   */
+  const cutOffThenKill = (cluster: RedisCluster) => async (victim: RedisServer) => {
+    const replicas = await cluster.replicasOf(victim);
+    for (const replica of replicas) replica.pause();
+    // From here no replica reads or acknowledges the master's writes.
+    const cutAt = Date.now();
+    let killedAt = 0;
+    try {
+      expect(await cluster.command(victim, 'CLIENT', 'KILL', 'TYPE', 'replica')).to.equal(replicas.length);
+      await sleep(LAG_MS);
+      killedAt = Date.now();
+      await victim.kill();
+    } finally {
+      for (const replica of replicas) replica.resume();
+    }
+    return { cutAt, killedAt };
+  };
+
+  it("SIGKILL of the hot item's master, replicas in sync: a burst of 503s, then the sale goes on; nothing oversold", async () => {
+    const { figures } = await saleWithFailover(await open(), killInSync);
+    columns.push({ title: 'replicas in sync', figures });
   });
 
-  it("SIGKILL of the hot item's master with its replica cut off: lost deductions, the database guard, reconcile", async () => {
+  it(`replicas cut off ${LAG_MS} ms before the kill: deductions lost, caught by the database guard and reconcile; waitReplicas 1 loses fewer`, async () => {
     const opened = await open();
-    const figures = await saleWithFailover(opened, cutOffThenKill(opened.cluster));
-    columns.push({ title: `replica cut off ${LAG_MS} ms before`, figures });
-  });
+    const without = await saleWithFailover(opened, cutOffThenKill(opened.cluster));
+    columns.push({ title: `replicas cut off ${LAG_MS} ms before`, figures: without.figures });
+    await closeRun();
 
-  it('the same with waitReplicas 1: each reservation WAITs for the replica (up to 100 ms), fewer deductions to lose', async () => {
-    const opened = await open(1);
-    const figures = await saleWithFailover(opened, cutOffThenKill(opened.cluster));
-    columns.push({ title: `cut off ${LAG_MS} ms, waitReplicas 1`, figures });
+    const waiting = await open({ waitReplicas: 1, waitTimeoutMs: WAIT_TIMEOUT_MS });
+    const withWait = await saleWithFailover(waiting, cutOffThenKill(waiting.cluster));
+    columns.push({ title: `cut off ${LAG_MS} ms, waitReplicas 1 (${WAIT_TIMEOUT_MS} ms)`, figures: withWait.figures });
+
+    const compared = `over-stated ${withWait.overStated} with the wait, ${without.overStated} without`;
+    // Each answer waits for a replica: an order reserved after the cut-off
+    // cannot be answered before the master dies or its WAIT gives up.
+    const waitHeld = Math.min(withWait.killedAt, withWait.cutAt + WAIT_TIMEOUT_MS);
+    expect(soldBetween(withWait.soldHot, withWait.cutAt, waitHeld), 'hot orders sold while the wait held').to.equal(0);
+    // Only the writes in flight at the cut-off (one a buyer) can die with
+    // the master; that holds while the WAITs were still waiting at the kill
+    // (a test process that stalled past WAIT_TIMEOUT_MS let more through).
+    if (withWait.killedAt - withWait.cutAt < WAIT_TIMEOUT_MS) expect(withWait.overStated, compared).to.be.at.most(CONCURRENCY);
+    expect(withWait.overStated, compared).to.be.below(without.overStated);
   });
 });

@@ -44,8 +44,12 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-/** Starts `count` workers on `cluster` under a fresh prefix; their stores WAIT for `waitReplicas` replicas. */
-export async function openFleet(cluster: RedisCluster, count: number, { waitReplicas = 0 } = {}): Promise<Fleet> {
+/**
+ * Starts `count` workers on `cluster` under a fresh prefix; their stores
+ * WAIT for `waitReplicas` replicas, up to `waitTimeoutMs` (default the
+ * store's; below the workers' timeoutMs, 1000).
+ */
+export async function openFleet(cluster: RedisCluster, count: number, { waitReplicas = 0, waitTimeoutMs = undefined as number | undefined } = {}): Promise<Fleet> {
   const { databaseUrl } = readConfig();
   const db = createDatabase(databaseUrl, { pool: { max: 5 } });
   await prepareDatabase(db);
@@ -63,6 +67,7 @@ export async function openFleet(cluster: RedisCluster, count: number, { waitRepl
     CHAOS_HOLD_SECONDS: String(HOLD_SECONDS),
     CHAOS_LOADER_FLAG: '',
     CHAOS_WAIT_REPLICAS: String(waitReplicas),
+    CHAOS_WAIT_TIMEOUT_MS: waitTimeoutMs === undefined ? '' : String(waitTimeoutMs),
   };
   const url = (i: number) => `http://127.0.0.1:${(workers[i % workers.length] as Worker).port}`;
   const fleet: Fleet = {

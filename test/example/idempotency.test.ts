@@ -79,6 +79,21 @@ describe('example app: idempotent POST /orders', function () {
     expect(await figures(shop, sku)).to.deep.equal({ dbStock: 1, redis: 1, unitsOrdered: 2, orders: 1 });
   });
 
+  it('a declined payment retried with the same key and another payment method: 422, not the 402 again, nothing ordered', async () => {
+    const sku = await addProduct(shop, 3);
+    const key = `switch-${sku}`;
+    expectError(await order(shop, sku, 2, 'decline').set('Idempotency-Key', key), 402);
+    const transactions = shop.stats.dbTransactions;
+    const retry = await order(shop, sku, 2, 'card').set('Idempotency-Key', key);
+    expectError(retry, 422);
+    expect(retry.body.error.message).to.match(/used for another request/);
+    expect(shop.stats.dbTransactions).to.equal(transactions);
+    expect(await figures(shop, sku)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 0, orders: 0 });
+    // Paying by card takes a new key.
+    await order(shop, sku, 2, 'card').set('Idempotency-Key', `${key}-card`).expect(201);
+    expect(await figures(shop, sku)).to.deep.equal({ dbStock: 1, redis: 1, unitsOrdered: 2, orders: 1 });
+  });
+
   it('the same key for another quantity or sku: 422 as JSON, nothing ordered', async () => {
     const sku = await addProduct(shop, 5);
     const other = await addProduct(shop, 5);

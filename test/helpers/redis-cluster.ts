@@ -179,11 +179,12 @@ export class RedisCluster {
     return counts;
   }
 
-  /** The replica of `master` (the first, if it has more). */
-  async replicaOf(master: RedisServer): Promise<RedisServer> {
-    const port = /^slave0:.*port=(\d+)/m.exec(String(await this.command(master, 'INFO', 'replication')))?.[1];
-    if (port === undefined) throw new Error(`the node on port ${master.port} has no replica`);
-    return this.serverOn(Number(port));
+  /** Every replica of `master`, as it lists them (INFO replication). */
+  async replicasOf(master: RedisServer): Promise<RedisServer[]> {
+    const info = String(await this.command(master, 'INFO', 'replication'));
+    const ports = [...info.matchAll(/^slave\d+:.*port=(\d+)/gm)].map((match) => Number(match[1]));
+    if (ports.length === 0) throw new Error(`the node on port ${master.port} has no replica`);
+    return ports.map((port) => this.serverOn(port));
   }
 
   /** A node's cluster id (CLUSTER MYID). */
