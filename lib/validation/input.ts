@@ -25,9 +25,12 @@ export function assertQuantity(qty: unknown): asserts qty is number {
   }
 }
 
-/** True for a stock figure: an integer >= 0, or -1 for unlimited. */
+/** The stock figure of an item sold without limit (a download, a service): a loader's answer, a reservation's `remaining`. */
+export const UNLIMITED_STOCK = -1;
+
+/** True for a stock figure: an integer >= 0, or {@link UNLIMITED_STOCK}. */
 export function isStockFigure(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= -1;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= UNLIMITED_STOCK;
 }
 
 /** Throws a 400 unless `qty` is a stock figure (see {@link isStockFigure}). */
