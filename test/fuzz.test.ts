@@ -261,7 +261,8 @@ function isShortLines(status: number, error: object): boolean {
   const { lines } = error as { lines?: unknown };
   return (
     status === 409 &&
-    Object.keys(error).join() === 'status,message,lines' &&
+    Object.keys(error).join() === 'status,message,code,lines' &&
+    (error as { code?: unknown }).code === 'ERR_RESERVE_STOCK_SOLD_OUT' &&
     Array.isArray(lines) &&
     lines.length > 0 &&
     lines.every((l: { key?: unknown; requested?: unknown; available?: unknown }) => typeof l.key === 'string' && isInt(l.requested) && isInt(l.available))
@@ -277,7 +278,8 @@ function isErrorBody(res: request.Response): boolean {
     Object.keys(body).join() === 'error' &&
     typeof body.error === 'object' &&
     body.error !== null &&
-    (Object.keys(body.error).join() === 'status,message' || isShortLines(res.status, body.error)) &&
+    (/^status,message(,code)?$/.test(Object.keys(body.error).join()) || isShortLines(res.status, body.error)) &&
+    (!('code' in body.error) || /^ERR_(RESERVE_STOCK|SHOP)_[A-Z_]+$/.test(String(body.error.code))) &&
     body.error.status === res.status &&
     typeof body.error.message === 'string' &&
     body.error.message.length > 0 &&

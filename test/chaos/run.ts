@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Op } from 'sequelize';
 import { createStockStore, stockKeys, type StockStore } from '../../lib';
-import { createDatabase, prepareDatabase, type Database } from '../../example/db';
+import { createDatabase, prepareDatabase, type Database } from '../../example/db/database';
 import { rawCommand, RedisServer } from '../helpers/redis-server';
 import { startWorker, stopWorker, type Worker } from '../helpers/shop-workers';
 

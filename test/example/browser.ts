@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../../example/demo/chromium';
+import { launchChromium } from '../helpers/chromium';
 
 export const ARTIFACTS_DIR = resolve(__dirname, '../artifacts');
 

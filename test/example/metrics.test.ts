@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createMetrics } from '../../example/metrics';
+import { createMetrics } from '../../example/ops/metrics';
 import { metricNames, parseMetrics } from '../helpers/prometheus';
 import { waitFor } from '../helpers/wait';
 import { addProduct, openShop, order, useShop, type Shop } from './shop';

@@ -19,7 +19,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis, type Cluster, type ClusterOptions } from 'ioredis';
-import { connectCluster } from '../../example/redis-client';
+import { connectCluster } from '../../example/redis';
 import { RedisServer } from './redis-server';
 import { waitFor } from './wait';
 

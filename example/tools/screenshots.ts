@@ -6,12 +6,12 @@
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../test/helpers/chromium';
 import { call } from './demo/api';
-import { launchChromium } from './demo/chromium';
 import { makeBuyers, runSale } from './demo/sale';
 import { startLocalApp } from './demo/start-app';
 
-const DOCS = resolve(__dirname, '../docs');
+const DOCS = resolve(__dirname, '../../docs');
 
 // Three products; the sneakers draw the most buyers for their stock, so
 // they sell out first and the pictures show sold-out answers too.

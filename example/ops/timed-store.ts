@@ -1,4 +1,4 @@
-import type { CartResult, ReserveResult, StockStore } from '../lib';
+import type { CartResult, ReserveResult, StockStore } from '../../lib';
 import type { ReservationOutcome } from './metrics';
 
 function outcomeOf(result: ReserveResult | CartResult): ReservationOutcome {

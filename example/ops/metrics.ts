@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { StockEvent, StockEventHandler } from '../lib';
+import type { StockEvent, StockEventHandler } from '../../lib';
+import type { OrderObserver, OrderOutcome } from '../checkout';
 
 /** Every metric of the example starts with this. */
 export const METRIC_PREFIX = 'reserve_stock_';
@@ -15,6 +16,32 @@ export interface MetricsOptions {
   skuLabel?: boolean;
 }
 
+/**
+ * The order path's database work as plain numbers (`GET /stats`, read by the
+ * benchmark and the chaos suite): transactions begun, and how the finished
+ * ones ended. Once every order has finished, `dbTransactions` is the sum of
+ * the other five.
+ */
+export interface OrderStats {
+  dbTransactions: number;
+  paid: number;
+  /** Repeats of an order already placed (an Idempotency-Key Redis had lost): its rows answered again. */
+  repeated: number;
+  declined: number;
+  /** The database refused units Redis had granted: Redis over-stated. 0 unless Redis lost writes. */
+  guardRefusals: number;
+  /** Rolled back otherwise: a hold lost before its prepare, Redis or the database unavailable, a bug. */
+  failed: number;
+}
+
+const STAT_OF: Record<OrderOutcome, Exclude<keyof OrderStats, 'dbTransactions'>> = {
+  paid: 'paid',
+  repeated: 'repeated',
+  declined: 'declined',
+  'guard-refused': 'guardRefusals',
+  failed: 'failed',
+};
+
 export interface ShopMetrics {
   /** This app's own registry: several apps in one process never share series. */
   registry: Registry;
@@ -22,6 +49,10 @@ export interface ShopMetrics {
   onEvent: StockEventHandler;
   /** Records one reservation's duration. */
   observeReservation(seconds: number, outcome: ReservationOutcome): void;
+  /** Counts the order path's transactions and outcomes, into the registry and {@link stats}. */
+  orders: OrderObserver;
+  /** The same counts as plain numbers, live. */
+  stats: OrderStats;
 }
 
 // One counter per event type: [name after the prefix, help].
@@ -61,6 +92,23 @@ export function createMetrics({ skuLabel = false }: MetricsOptions = {}): ShopMe
     labelNames: skuLabels,
     registers: [registry],
   });
+  const transactions = new Counter({
+    name: `${METRIC_PREFIX}order_transactions_total`,
+    help: 'Database transactions of the order path (one per order that held its units, retries of a deadlock included).',
+    registers: [registry],
+  });
+  const orders = new Counter({
+    name: `${METRIC_PREFIX}orders_total`,
+    help: 'Orders whose database transaction finished, by outcome (paid, repeated, declined, failed).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const guardRefusals = new Counter({
+    name: `${METRIC_PREFIX}guard_refusals_total`,
+    help: "Orders the database's guard refused though Redis had granted their units: Redis over-stated the stock.",
+    registers: [registry],
+  });
+  const stats: OrderStats = { dbTransactions: 0, paid: 0, repeated: 0, declined: 0, guardRefusals: 0, failed: 0 };
   const latency = new Histogram({
     name: `${METRIC_PREFIX}reservation_duration_seconds`,
     help: 'Time the store took to answer a reservation, from the middleware calling reserve() to its answer.',
@@ -82,5 +130,17 @@ export function createMetrics({ skuLabel = false }: MetricsOptions = {}): ShopMe
     observeReservation(seconds, outcome) {
       latency.observe({ outcome }, seconds);
     },
+    orders: {
+      began() {
+        stats.dbTransactions++;
+        transactions.inc();
+      },
+      ended(outcome) {
+        stats[STAT_OF[outcome]]++;
+        if (outcome === 'guard-refused') guardRefusals.inc();
+        else orders.inc({ outcome });
+      },
+    },
+    stats,
   };
 }

@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { stockKeys } from '../../lib';
-import { randomAdminToken } from '../admin';
-import { createApp, DEFAULT_PREFIX } from '../app';
-import { config } from '../config';
-import { createDatabase, prepareDatabase } from '../db';
+import { stockKeys } from '../../../lib';
+import { randomAdminToken } from '../../admin';
+import { createApp } from '../../app';
+import { config } from '../../config';
+import { createDatabase, prepareDatabase } from '../../db/database';
 
 export interface DemoTarget {
   url: string;
@@ -20,7 +20,7 @@ export async function startLocalApp(): Promise<DemoTarget> {
   await prepareDatabase(db);
   const redis = new Redis(config.redisUrl);
   const adminToken = config.adminToken ?? randomAdminToken();
-  const { app } = createApp({ db, redis, adminToken });
+  const { app } = createApp({ db, redis, prefix: config.prefix, adminToken });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
@@ -32,7 +32,12 @@ export async function startLocalApp(): Promise<DemoTarget> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.Order.destroy({ where: { sku: skus } });
       await db.Product.destroy({ where: { sku: skus } });
-      if (skus.length > 0) await redis.del(...skus.map((sku) => stockKeys(DEFAULT_PREFIX, sku).stock));
+      // Each product's figure, holds and lock: every key of it.
+      const keys = skus.flatMap((sku) => {
+        const { holds, lock } = stockKeys(config.prefix, sku);
+        return [...holds, lock];
+      });
+      if (keys.length > 0) await redis.del(...keys);
       await redis.quit();
       await db.sequelize.close();
     },

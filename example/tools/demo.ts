@@ -1,5 +1,9 @@
-import { config } from './config';
-import { createDatabase } from './db';
+/**
+ * `npm run demo [-- --watch]`: a flash sale you can watch, judged from the
+ * database and Redis afterwards (exits 1 if anything was oversold or lost).
+ */
+import { config } from '../config';
+import { createDatabase } from '../db/database';
 import { call } from './demo/api';
 import { waitForEnter } from './demo/pause';
 import { progressPrinter } from './demo/progress';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { StockStore } from '../../lib';
-import type { SaleTimeline } from '../dashboard/timeline';
+import type { SaleTimeline } from './timeline';
 
 /**
  * `GET /dashboard/data`: the timeline of the sale. Events give the stock

@@ -1,3 +1,7 @@
+/**
+ * The shop's two tables as Sequelize models, for queries. Their schema is
+ * the migrations' (./migrations/): the models never create or alter a table.
+ */
 import {
   DataTypes,
   type CreationOptional,
@@ -8,13 +12,11 @@ import {
   type Sequelize,
 } from 'sequelize';
 
-/** Stock -1 means unlimited (a download, a service). */
-export const UNLIMITED = -1;
-
 export interface ProductRow extends Model<InferAttributes<ProductRow>, InferCreationAttributes<ProductRow>> {
   id: CreationOptional<number>;
   sku: string;
   name: string;
+  /** Units for sale; UNLIMITED_STOCK (-1) for a download or a service. */
   stock: number;
 }
 
@@ -35,11 +37,6 @@ export interface OrderRow extends Model<InferAttributes<OrderRow>, InferCreation
   createdAt: CreationOptional<Date>;
 }
 
-/** The unique index that lets one order in per Idempotency-Key. */
-export const IDEMPOTENCY_INDEX = 'orders_idempotency_key';
-/** The unique index on orders' hold ids (a locking read on it waits for an order still committing). */
-export const HOLD_INDEX = 'orders_hold_id';
-
 export type ProductModel = ModelStatic<ProductRow>;
 export type OrderModel = ModelStatic<OrderRow>;
 
@@ -50,7 +47,7 @@ export function defineModels(sequelize: Sequelize): { Product: ProductModel; Ord
     'Product',
     {
       id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
-      sku: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      sku: { type: DataTypes.STRING(64), allowNull: false },
       name: { type: DataTypes.STRING(200), allowNull: false },
       stock: { type: DataTypes.INTEGER, allowNull: false },
     },
@@ -63,11 +60,11 @@ export function defineModels(sequelize: Sequelize): { Product: ProductModel; Ord
       sku: { type: DataTypes.STRING(64), allowNull: false },
       qty: { type: DataTypes.INTEGER, allowNull: false },
       status: { type: DataTypes.STRING(16), allowNull: false },
-      idempotencyKey: { type: DataTypes.STRING(255), allowNull: true, unique: IDEMPOTENCY_INDEX },
-      holdId: { type: DataTypes.STRING(255), allowNull: true, unique: HOLD_INDEX },
+      idempotencyKey: { type: DataTypes.STRING(255), allowNull: true },
+      holdId: { type: DataTypes.STRING(255), allowNull: true },
       createdAt: { type: DataTypes.DATE, allowNull: false },
     },
-    { tableName: 'orders', timestamps: true, updatedAt: false, indexes: [{ fields: ['sku'] }] },
+    { tableName: 'orders', timestamps: true, updatedAt: false },
   );
   return { Product, Order };
 }

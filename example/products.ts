@@ -1,11 +1,16 @@
+/**
+ * The catalogue: `POST /products` and `POST /products/:sku/restock` (admin,
+ * see ./admin.ts), `GET /products` and `GET /products/:sku` (buyers). `stock`
+ * is the database's figure, `available` what Redis holds (null: not loaded).
+ */
 import { Router } from 'express';
 import createError from 'http-errors';
-import { UniqueConstraintError } from 'sequelize';
-import type { StockStore } from '../../lib';
-import type { Database } from '../db';
-import { restockInDatabase } from '../inventory';
-import type { ProductRow } from '../models';
-import { parseProduct, parseRestock, parseSku } from '../validate';
+import { QueryTypes, UniqueConstraintError } from 'sequelize';
+import { UNLIMITED_STOCK, type StockStore } from '../lib';
+import type { Database } from './db/database';
+import type { ProductRow } from './db/models';
+import { unknownProduct } from './errors';
+import { MAX_STOCK, parseProduct, parseRestock, parseSku } from './validate';
 
 function productView({ sku, name, stock }: ProductRow) {
   return { sku, name, stock };
@@ -14,7 +19,6 @@ function productView({ sku, name, stock }: ProductRow) {
 // The storefront lists one page, newest first: a shop of this example's size fits in it.
 const CATALOGUE_PAGE = 100;
 
-/** Catalogue routes. `stock` is the database's figure, `available` what Redis holds (null: not loaded). */
 export function productRoutes(db: Database, store: StockStore): Router {
   const router = Router();
 
@@ -37,7 +41,7 @@ export function productRoutes(db: Database, store: StockStore): Router {
   router.get('/products/:sku', async (req, res) => {
     const sku = parseSku(req.params.sku);
     const product = await db.Product.findOne({ where: { sku } });
-    if (!product) throw createError(404, `Unknown product ${JSON.stringify(sku)}`);
+    if (!product) throw unknownProduct(sku);
     res.json({ ...productView(product), available: await store.getStock(sku) });
   });
 
@@ -53,4 +57,19 @@ export function productRoutes(db: Database, store: StockStore): Router {
   });
 
   return router;
+}
+
+/** Adds `qty` units in the database, in a transaction; returns the product as committed. */
+async function restockInDatabase(db: Database, sku: string, qty: number): Promise<ProductRow> {
+  return db.sequelize.transaction(async (transaction) => {
+    const updated = await db.sequelize.query(
+      'UPDATE products SET stock = stock + ? WHERE sku = ? AND stock >= 0 AND stock <= ?',
+      { replacements: [qty, sku, MAX_STOCK - qty], type: QueryTypes.BULKUPDATE, transaction },
+    );
+    const product = await db.Product.findOne({ where: { sku }, transaction, lock: true });
+    if (!product) throw unknownProduct(sku);
+    if (updated === 1) return product;
+    if (product.stock === UNLIMITED_STOCK) throw createError(409, `${JSON.stringify(sku)} has unlimited stock`);
+    throw createError(409, `Restocking ${qty} would take ${JSON.stringify(sku)} past ${MAX_STOCK} units`);
+  });
 }

@@ -1,9 +1,13 @@
-import { createStockStore, type ReconcileReport, type StockStore } from '../lib';
-import { DEFAULT_PREFIX } from './app';
-import { config } from './config';
-import type { Database } from './db';
-import { resolveInDoubtOrders } from './in-doubt';
-import { openServices } from './services';
+/**
+ * `npm run reconcile [-- --fix]`: every product's Redis figure against the
+ * database, as a table. It opens the database and Redis only, not the app.
+ */
+import { createStockStore, type ReconcileReport, type StockStore } from '../../lib';
+import { config } from '../config';
+import type { Database } from '../db/database';
+import { resolveInDoubtOrders } from '../in-doubt';
+import { createLogger } from '../ops/request-log';
+import { openServices } from '../services';
 
 /**
  * Settles in-doubt holds against the orders first (their units would
@@ -40,9 +44,10 @@ export function formatReports(reports: ReconcileReport[]): string {
 /** `npm run reconcile [-- --fix]`: exits 1 when drift is left unfixed, so a cron job can alert on it. */
 async function main(): Promise<void> {
   const fix = process.argv.includes('--fix');
-  const { db, redis, close } = await openServices(config);
+  // Warnings only (Redis lost on the way): the table is the output.
+  const { db, redis, close } = await openServices(config, createLogger(undefined, 'warn'));
   try {
-    const reports = await reconcileAll(db, createStockStore({ redis, prefix: DEFAULT_PREFIX }), fix);
+    const reports = await reconcileAll(db, createStockStore({ redis, prefix: config.prefix }), fix);
     console.log(formatReports(reports));
     const drifted = reports.filter((r) => r.drift !== 0 && r.drift !== null && !r.fixed);
     console.log(drifted.length === 0 ? '\nNo drift.' : `\n${drifted.length} product(s) drifted; run with --fix to repair.`);

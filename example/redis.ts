@@ -1,4 +1,6 @@
+/** The example's Redis client: a single Redis or a Cluster, and one log line per change of its connection's state. */
 import { Cluster, Redis, type ClusterOptions } from 'ioredis';
+import type { Logger } from 'pino';
 import type { RedisClient } from '../lib';
 
 /** `127.0.0.1:7000,127.0.0.1:7001`: REDIS_CLUSTER_NODES as ioredis's startup nodes. */
@@ -46,4 +48,31 @@ export function createRedisClient(url: string, env: NodeJS.ProcessEnv = process.
   const nodes = env.REDIS_CLUSTER_NODES;
   if (nodes) return { redis: connectCluster(nodes, { lazyConnect: true }), where: `REDIS_CLUSTER_NODES=${nodes}` };
   return { redis: new Redis(url, { lazyConnect: true }), where: `REDIS_URL=${url}` };
+}
+
+/** What the app's Redis connection is doing, as the log tells it. */
+export type RedisState = 'connecting' | 'ready' | 'down' | 'closed';
+
+/**
+ * Logs the client's connection state once per change: `ready`, `down` (with
+ * the error that took it there), `ready` again once it reconnects, `closed`
+ * when it was quit. ioredis emits an `error` for every failed reconnection
+ * attempt, and prints "Unhandled error event" with a stack trace for each
+ * when nobody listens; this listener takes them all and logs the first of a
+ * run only. Returns the current state.
+ */
+export function logRedisState(redis: RedisClient, logger: Logger, where: string): () => RedisState {
+  let state: RedisState = redis.status === 'ready' ? 'ready' : 'connecting';
+  const become = (next: RedisState, error?: Error) => {
+    if (next === state) return;
+    state = next;
+    if (next === 'down') logger.warn({ redis: where, state, err: error?.message }, `Redis down: ${error?.message ?? 'connection lost'}`);
+    else logger.info({ redis: where, state }, `Redis ${state}`);
+  };
+  redis.on('ready', () => become('ready'));
+  redis.on('error', (error: Error) => become('down', error));
+  // A connection lost without an error (the server shut down cleanly) is down all the same.
+  redis.on('reconnecting', () => become('down', new Error('connection lost, reconnecting')));
+  redis.on('end', () => become('closed'));
+  return () => state;
 }
