@@ -34,7 +34,7 @@ export interface RedisClusterOptions {
   settleTimeoutMs?: number;
 }
 
-/** A Cluster client with the example's failover options (example/redis-client.ts); a node dying is no error event here. */
+/** A Cluster client with the example's failover options (example/redis.ts); a node dying is no error event here. */
 export function connectTestCluster(nodes: string, options: ClusterOptions = {}): Cluster {
   const cluster = connectCluster(nodes, options);
   // The commands a dead node fails report on their own.
