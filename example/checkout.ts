@@ -125,11 +125,15 @@ async function checkout(req: Request, db: Database, store: StockStore, observer:
 /**
  * The stock loader of reserveStock: a product's stock as the database has it
  * (the source of truth), for a figure Redis does not have yet; 404 for an
- * unknown sku, which writes nothing to Redis.
+ * unknown sku, which writes nothing to Redis. It answers for the product's
+ * own spelling only: Redis keys a figure by the sku's bytes, so a loader
+ * that answered `MUG-LOGO` with `mug-logo`'s stock would give that product a
+ * second figure. The sku column's collation is binary (migration 004); the
+ * comparison here holds on a database whose collation is not.
  */
 export async function loadStock(db: Database, sku: string): Promise<number> {
-  const product = await db.Product.findOne({ where: { sku }, attributes: ['stock'] });
-  if (!product) throw unknownProduct(sku);
+  const product = await db.Product.findOne({ where: { sku }, attributes: ['sku', 'stock'] });
+  if (!product || product.sku !== sku) throw unknownProduct(sku);
   return product.stock;
 }
 

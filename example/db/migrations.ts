@@ -15,12 +15,14 @@ import { SequelizeStorage, Umzug, type RunnableMigration } from 'umzug';
 import * as productsAndOrders from './migrations/001-products-and-orders';
 import * as ordersIdempotencyKey from './migrations/002-orders-idempotency-key';
 import * as ordersHoldId from './migrations/003-orders-hold-id';
+import * as binaryIdentifiers from './migrations/004-binary-identifiers';
 
 /** The migrations, oldest first: the name is umzug's record of each. */
 const MIGRATIONS: RunnableMigration<QueryInterface>[] = [
   { name: '001-products-and-orders', ...productsAndOrders },
   { name: '002-orders-idempotency-key', ...ordersIdempotencyKey },
   { name: '003-orders-hold-id', ...ordersHoldId },
+  { name: '004-binary-identifiers', ...binaryIdentifiers },
 ];
 
 /** The MariaDB/MySQL named lock that lets one process migrate at a time. */

@@ -15,7 +15,7 @@ import { migrate } from '../../example/db/migrations';
 import { SEED_PRODUCTS } from '../../example/db/seed';
 import { connectRedis, deleteWithPrefix, uniquePrefix } from '../helpers/redis';
 
-const MIGRATIONS = ['001-products-and-orders', '002-orders-idempotency-key', '003-orders-hold-id'];
+const MIGRATIONS = ['001-products-and-orders', '002-orders-idempotency-key', '003-orders-hold-id', '004-binary-identifiers'];
 
 /** The tables as the first version's sync() made them: no idempotency key, no hold id. */
 const FIRST_VERSION = [
@@ -68,6 +68,23 @@ describe('example database: migrations', function () {
     return indexes.filter((index) => index.unique && index.name !== 'PRIMARY').map((index) => index.name).sort();
   }
 
+  /** The collation of each identifier column: [table.column, collation]. */
+  async function collations(db: Database): Promise<[string, string][]> {
+    const rows = await db.sequelize.query<{ t: string; c: string; collation: string }>(
+      `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLLATION_NAME AS collation FROM information_schema.COLUMNS
+       WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME IN ('sku', 'idempotencyKey', 'holdId') ORDER BY TABLE_NAME, COLUMN_NAME`,
+      { type: QueryTypes.SELECT },
+    );
+    return rows.map((row) => [`${row.t}.${row.c}`, row.collation]);
+  }
+
+  const BINARY = [
+    ['orders.holdId', 'utf8mb4_bin'],
+    ['orders.idempotencyKey', 'utf8mb4_bin'],
+    ['orders.sku', 'utf8mb4_bin'],
+    ['products.sku', 'utf8mb4_bin'],
+  ];
+
   async function ran(db: Database): Promise<string[]> {
     const rows = await db.sequelize.query<{ name: string }>('SELECT name FROM migrations ORDER BY name', { type: QueryTypes.SELECT });
     return rows.map((row) => row.name);
@@ -81,6 +98,7 @@ describe('example database: migrations', function () {
     expect(await columns(db, 'orders')).to.deep.equal(['createdAt', 'holdId', 'id', 'idempotencyKey', 'qty', 'sku', 'status']);
     expect(await uniqueIndexes(db, 'orders')).to.deep.equal(['orders_hold_id', 'orders_idempotency_key']);
     expect(await ran(db)).to.deep.equal(MIGRATIONS);
+    expect(await collations(db)).to.deep.equal(BINARY);
     // The old rows are there, and the shop was not seeded over them.
     expect((await db.Product.findAll()).map((p) => [p.sku, p.stock])).to.deep.equal([['old-mug', 5]]);
     expect((await db.Order.findAll()).map((o) => [o.sku, o.qty, o.idempotencyKey, o.holdId])).to.deep.equal([['old-mug', 1, null, null]]);
@@ -115,6 +133,7 @@ describe('example database: migrations', function () {
     const [db] = (await scratch('empty')) as [Database];
     await prepareDatabase(db);
     expect(await columns(db, 'products')).to.deep.equal(['id', 'name', 'sku', 'stock']);
+    expect(await collations(db)).to.deep.equal(BINARY);
     expect(await uniqueIndexes(db, 'products')).to.deep.equal(['sku']);
     expect((await db.Product.findAll({ order: [['id', 'ASC']] })).map((p) => p.sku)).to.deep.equal(SEED_PRODUCTS.map((p) => p.sku));
     expect(await migrate(db.sequelize)).to.deep.equal([]);
