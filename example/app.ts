@@ -3,6 +3,7 @@
  * then every middleware and route in the order a request meets them.
  */
 import { join } from 'node:path';
+import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import { createStockStore, type RedisClient, type StockEventHandler, type StockS
 import { randomAdminToken, requireAdminForWrites } from './admin';
 import { checkoutRoutes } from './checkout';
 import { DEFAULT_PREFIX } from './config';
+import { identifyCustomer } from './customer';
 import { countAnswers, recordStock } from './dashboard/feed';
 import { dashboardRoutes } from './dashboard/routes';
 import { SaleTimeline } from './dashboard/timeline';
@@ -35,10 +37,17 @@ export interface AppOptions {
   wrapStore?: (store: StockStore) => StockStore;
   onEvent?: StockEventHandler;
   /**
-   * The bearer token of the routes that change stock. Left out, the app
-   * makes a random one (returned), so those routes are never open.
+   * The bearer token of the routes that change stock (and of X-Customer-Id).
+   * Left out, the app makes a random one (returned), so those routes are
+   * never open.
    */
   adminToken?: string;
+  /**
+   * The secret that signs the customer cookie (example/customer.ts). Left
+   * out, a random one: cookies then last as long as the process, and every
+   * instance of a fleet needs the same one.
+   */
+  cookieSecret?: string;
   metrics?: MetricsOptions;
   /** Where the request log and the app's errors go. Default: nowhere (a test's app). */
   logger?: Logger;
@@ -55,6 +64,7 @@ function allOf(...handlers: (StockEventHandler | undefined)[]): StockEventHandle
 /** The checkout app, not listening yet: the caller owns the server, Redis and the pool. */
 export function createApp(options: AppOptions): { app: Express; store: StockStore; stats: OrderStats; adminToken: string } {
   const { db, redis, prefix = DEFAULT_PREFIX, onEvent, adminToken = randomAdminToken(), logger = silentLogger } = options;
+  const cookieSecret = options.cookieSecret ?? randomAdminToken();
   const metrics = createMetrics(options.metrics);
   const timeline = new SaleTimeline();
   const events = allOf(metrics.onEvent, recordStock(timeline), onEvent);
@@ -67,6 +77,8 @@ export function createApp(options: AppOptions): { app: Express; store: StockStor
   app.use(requestLog(logger));
   app.use(helmet());
   app.use(healthRoutes(redis, db));
+  app.use(cookieParser(cookieSecret));
+  app.use(identifyCustomer(adminToken));
   app.use(countAnswers(timeline));
   // Files only: no redirect of a directory's path (/products/.. would be one) to its slash.
   app.use(express.static(PUBLIC_DIR, { extensions: ['html'], redirect: false }));

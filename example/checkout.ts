@@ -109,7 +109,7 @@ async function checkout(req: Request, db: Database, store: StockStore, observer:
   const { payment, idempotencyKey } = orderOf(req);
   observer.began();
   try {
-    const { orders, repeated } = await placeOrder(db, holds, payment, idempotencyKey);
+    const { orders, repeated } = await placeOrder(db, holds, { payment, idempotencyKey, customer: req.customer ?? null });
     // A repeat of an order already placed: its units were taken then, so this attempt's go back.
     await Promise.all(holds.map((hold) => (repeated ? hold.release() : hold.commit())));
     observer.ended(repeated ? 'repeated' : 'paid');
@@ -150,8 +150,7 @@ export async function loadStock(db: Database, sku: string): Promise<number> {
 async function placeOrder(
   db: Database,
   holds: readonly Reservation[],
-  payment: string,
-  idempotencyKey: string | undefined,
+  { payment, idempotencyKey, customer }: { payment: string; idempotencyKey: string | undefined; customer: string | null },
 ): Promise<{ orders: OrderRow[]; repeated: boolean }> {
   const lines = holds.map(({ key, qty, holdId }) => ({ sku: key, qty, holdId }));
   const earlier = (transaction?: Transaction) => (idempotencyKey === undefined ? null : earlierOrders(db, lines, idempotencyKey, transaction));
@@ -163,7 +162,7 @@ async function placeOrder(
       for (const [i, { sku, qty, holdId }] of lines.entries()) {
         await takeStock(db, sku, qty, transaction);
         const key = idempotencyKey === undefined ? null : lineKey(idempotencyKey, i);
-        orders.push(await db.Order.create({ sku, qty, status: 'pending', holdId, idempotencyKey: key }, { transaction }));
+        orders.push(await db.Order.create({ sku, qty, status: 'pending', holdId, idempotencyKey: key, customer }, { transaction }));
       }
       await chargePayment(payment);
       for (const order of orders) await order.update({ status: 'paid' }, { transaction });

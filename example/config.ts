@@ -9,6 +9,8 @@ export interface Config {
   prefix: string;
   /** The admin routes' bearer token; unset, the server makes a random one at start. */
   adminToken: string | undefined;
+  /** COOKIE_SECRET: signs the customer cookie; unset, a random one per process (customers are forgotten at restart). */
+  cookieSecret: string | undefined;
   /** METRICS_SKU_LABEL=1: a `sku` label on the event counters (one series per product). */
   metricsSkuLabel: boolean;
   /** SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for requests in flight before the process exits anyway. */
@@ -35,6 +37,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/test',
     prefix: env.REDIS_PREFIX || DEFAULT_PREFIX,
     adminToken: env.ADMIN_TOKEN || undefined,
+    cookieSecret: env.COOKIE_SECRET || undefined,
     metricsSkuLabel: env.METRICS_SKU_LABEL === '1',
     shutdownTimeoutMs: readWholeNumber('SHUTDOWN_TIMEOUT_MS', env.SHUTDOWN_TIMEOUT_MS, 10_000, 600_000),
   };

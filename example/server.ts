@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     prefix: config.prefix,
     onEvent: logFailures,
     adminToken,
+    cookieSecret: config.cookieSecret,
     metrics: { skuLabel: config.metricsSkuLabel },
     logger,
   });

@@ -16,6 +16,7 @@ import * as productsAndOrders from './migrations/001-products-and-orders';
 import * as ordersIdempotencyKey from './migrations/002-orders-idempotency-key';
 import * as ordersHoldId from './migrations/003-orders-hold-id';
 import * as binaryIdentifiers from './migrations/004-binary-identifiers';
+import * as ordersCustomer from './migrations/005-orders-customer';
 
 /** The migrations, oldest first: the name is umzug's record of each. */
 const MIGRATIONS: RunnableMigration<QueryInterface>[] = [
@@ -23,6 +24,7 @@ const MIGRATIONS: RunnableMigration<QueryInterface>[] = [
   { name: '002-orders-idempotency-key', ...ordersIdempotencyKey },
   { name: '003-orders-hold-id', ...ordersHoldId },
   { name: '004-binary-identifiers', ...binaryIdentifiers },
+  { name: '005-orders-customer', ...ordersCustomer },
 ];
 
 /** The MariaDB/MySQL named lock that lets one process migrate at a time. */

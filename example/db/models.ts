@@ -34,6 +34,8 @@ export interface OrderRow extends Model<InferAttributes<OrderRow>, InferCreation
    * answer, after a crash, to whether that hold's order committed.
    */
   holdId: CreationOptional<string | null>;
+  /** Who ordered (example/customer.ts); null on rows from before customers were recorded. */
+  customer: CreationOptional<string | null>;
   createdAt: CreationOptional<Date>;
 }
 
@@ -62,6 +64,7 @@ export function defineModels(sequelize: Sequelize): { Product: ProductModel; Ord
       status: { type: DataTypes.STRING(16), allowNull: false },
       idempotencyKey: { type: DataTypes.STRING(255), allowNull: true },
       holdId: { type: DataTypes.STRING(255), allowNull: true },
+      customer: { type: DataTypes.STRING(64), allowNull: true },
       createdAt: { type: DataTypes.DATE, allowNull: false },
     },
     { tableName: 'orders', timestamps: true, updatedAt: false },

@@ -15,7 +15,7 @@ import { migrate } from '../../example/db/migrations';
 import { SEED_PRODUCTS } from '../../example/db/seed';
 import { connectRedis, deleteWithPrefix, uniquePrefix } from '../helpers/redis';
 
-const MIGRATIONS = ['001-products-and-orders', '002-orders-idempotency-key', '003-orders-hold-id', '004-binary-identifiers'];
+const MIGRATIONS = ['001-products-and-orders', '002-orders-idempotency-key', '003-orders-hold-id', '004-binary-identifiers', '005-orders-customer'];
 
 /** The tables as the first version's sync() made them: no idempotency key, no hold id. */
 const FIRST_VERSION = [
@@ -72,13 +72,14 @@ describe('example database: migrations', function () {
   async function collations(db: Database): Promise<[string, string][]> {
     const rows = await db.sequelize.query<{ t: string; c: string; collation: string }>(
       `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLLATION_NAME AS collation FROM information_schema.COLUMNS
-       WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME IN ('sku', 'idempotencyKey', 'holdId') ORDER BY TABLE_NAME, COLUMN_NAME`,
+       WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME IN ('sku', 'idempotencyKey', 'holdId', 'customer') ORDER BY TABLE_NAME, COLUMN_NAME`,
       { type: QueryTypes.SELECT },
     );
     return rows.map((row) => [`${row.t}.${row.c}`, row.collation]);
   }
 
   const BINARY = [
+    ['orders.customer', 'utf8mb4_bin'],
     ['orders.holdId', 'utf8mb4_bin'],
     ['orders.idempotencyKey', 'utf8mb4_bin'],
     ['orders.sku', 'utf8mb4_bin'],
@@ -95,13 +96,13 @@ describe('example database: migrations', function () {
     await db.sequelize.query("INSERT INTO products (sku, name, stock) VALUES ('old-mug', 'Old mug', 5)");
     await db.sequelize.query("INSERT INTO orders (sku, qty, status, createdAt) VALUES ('old-mug', 1, 'paid', NOW())");
     await prepareDatabase(db);
-    expect(await columns(db, 'orders')).to.deep.equal(['createdAt', 'holdId', 'id', 'idempotencyKey', 'qty', 'sku', 'status']);
+    expect(await columns(db, 'orders')).to.deep.equal(['createdAt', 'customer', 'holdId', 'id', 'idempotencyKey', 'qty', 'sku', 'status']);
     expect(await uniqueIndexes(db, 'orders')).to.deep.equal(['orders_hold_id', 'orders_idempotency_key']);
     expect(await ran(db)).to.deep.equal(MIGRATIONS);
     expect(await collations(db)).to.deep.equal(BINARY);
     // The old rows are there, and the shop was not seeded over them.
     expect((await db.Product.findAll()).map((p) => [p.sku, p.stock])).to.deep.equal([['old-mug', 5]]);
-    expect((await db.Order.findAll()).map((o) => [o.sku, o.qty, o.idempotencyKey, o.holdId])).to.deep.equal([['old-mug', 1, null, null]]);
+    expect((await db.Order.findAll()).map((o) => [o.sku, o.qty, o.idempotencyKey, o.holdId, o.customer])).to.deep.equal([['old-mug', 1, null, null, null]]);
 
     const redis = connectRedis();
     const prefix = uniquePrefix('migrated');
