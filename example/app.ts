@@ -19,7 +19,7 @@ import type { Database } from './db/database';
 import { jsonErrors, notFound } from './errors';
 import { healthRoutes } from './ops/health';
 import { createMetrics, type MetricsOptions, type OrderStats } from './ops/metrics';
-import { requestLog, silentLogger } from './ops/request-log';
+import { requestLog, silentLogger } from './ops/log';
 import { timeReservations } from './ops/timed-store';
 import { productRoutes } from './products';
 

@@ -10,7 +10,7 @@ import { randomAdminToken } from './admin';
 import { createApp } from './app';
 import { config } from './config';
 import { sweepInDoubt } from './in-doubt';
-import { createLogger } from './ops/request-log';
+import { createLogger } from './ops/log';
 import { openServices } from './services';
 
 /** How often the in-doubt holds of a crashed worker's orders are settled against the database. */

@@ -6,7 +6,7 @@ import { createStockStore, type ReconcileReport, type StockStore } from '../../l
 import { config } from '../config';
 import type { Database } from '../db/database';
 import { resolveInDoubtOrders } from '../in-doubt';
-import { createLogger } from '../ops/request-log';
+import { createLogger } from '../ops/log';
 import { openServices } from '../services';
 
 /**

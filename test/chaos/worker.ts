@@ -16,7 +16,7 @@ import type { StockLoader, StockStore } from '../../lib';
 import { createApp } from '../../example/app';
 import { createDatabase, prepareDatabase } from '../../example/db/database';
 import { sweepInDoubt } from '../../example/in-doubt';
-import { createLogger } from '../../example/ops/request-log';
+import { createLogger } from '../../example/ops/log';
 import { createRedisClient, logRedisState } from '../../example/redis';
 
 const env = process.env;

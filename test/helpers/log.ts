@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createLogger } from '../../example/ops/request-log';
+import { createLogger } from '../../example/ops/log';
 
 /** The example's logger, writing its JSON lines into memory instead of stdout. */
 export function memoryLogger(level = 'info'): { logger: Logger; lines(): Record<string, unknown>[]; text(): string } {

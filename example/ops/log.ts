@@ -1,8 +1,8 @@
 /**
- * The request log: one JSON line per answered request (pino-http), with the
- * method, the path, the status and the time taken; the health probes are
- * left out. Credentials never reach it: the admin token, cookies and the
- * customer header are redacted.
+ * The app's log: JSON lines (pino), and in them the request log, one line
+ * per answered request (pino-http) with the method, the path, the status and
+ * the time taken; the health probes are left out. Credentials never reach
+ * it: the admin token, cookies and the customer header are redacted.
  */
 import type { RequestHandler } from 'express';
 import pino, { type DestinationStream, type Logger } from 'pino';
