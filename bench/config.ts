@@ -1,16 +1,10 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 /**
  * Settings of one benchmark run: the full run (`npm run bench`), the smoke
  * run (`--quick`) and whatever a test overrides.
  */
-
-export const CONTENDERS = ['bare', 'gate', 'checkout', 'mysql-row', 'mysql-buckets', 'decrby'] as const;
-export type Contender = (typeof CONTENDERS)[number];
-
-export const SCENARIOS = ['flash', 'steady', 'surge'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CONTENDERS, SCENARIOS, type Contender, type Scenario } from './results';
 
 export interface ScenarioSettings {
   /** autocannon connections. */
@@ -151,4 +145,10 @@ export function settingsFromArgs(argv: readonly string[]): BenchSettings {
   if (argv.includes('--data-only')) settings.runScenarios = [];
   settings.profile = value('--profile');
   return settings;
+}
+
+/** Node's flags for the process that `settings.profile` names (a contender, or `data`): a CPU profile. */
+export function profileFlags(settings: BenchSettings, contender: string, name: string): string[] {
+  if (settings.profile !== contender) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${resolve(settings.profileDir)}`, `--cpu-prof-name=${name}.cpuprofile`];
 }

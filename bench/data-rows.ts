@@ -1,15 +1,9 @@
 /** The data layer's job results as rows of the report. */
 import type { DataJobResult } from './data-main';
-import type { Row, RunDetail } from './runner';
+import type { RowContender, RowRun } from './results';
 import { percentiles } from './stats';
 
-/** A row of the results and what the report shows beside it. */
-export interface DataRun {
-  row: Row;
-  detail: RunDetail;
-}
-
-export function dataRow(contender: string, scenario: string, calls: number, r: DataJobResult): DataRun {
+export function dataRow([scenario, contender]: readonly [string, RowContender], calls: number, r: DataJobResult): RowRun {
   return {
     row: {
       contender,

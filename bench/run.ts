@@ -13,29 +13,12 @@
  */
 import { settingsFromArgs } from './config';
 import { terminalTable, writeOutputs } from './report';
-import { runBench, type Reporter } from './runner';
-
-function reporter(): Reporter {
-  const tty = process.stderr.isTTY === true;
-  let shown = false;
-  return {
-    progress(line) {
-      if (!tty) return;
-      const width = process.stderr.columns ?? 120;
-      process.stderr.write(`\r\u001b[2K${line.slice(0, width - 1)}`);
-      shown = true;
-    },
-    log(line) {
-      if (tty && shown) process.stderr.write('\r\u001b[2K');
-      shown = false;
-      process.stderr.write(`${line}\n`);
-    },
-  };
-}
+import { terminalReporter } from './reporter';
+import { runBench } from './runner';
 
 async function main(): Promise<void> {
   const settings = settingsFromArgs(process.argv.slice(2));
-  const report = await runBench(settings, reporter());
+  const report = await runBench(settings, terminalReporter());
   const paths = writeOutputs(report, settings.outDir);
   process.stdout.write(`\n${terminalTable(report, process.stdout.isTTY === true)}\n\n`);
   process.stdout.write(`wrote ${paths.json}, ${paths.md}, ${paths.svg} (${report.elapsedSec} s)\n`);

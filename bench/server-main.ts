@@ -5,7 +5,7 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Contender } from './config';
+import type { Contender } from './results';
 import type { ChildReply, ChildRequest } from './process';
 import type { ContenderServer, ServerConfig, ServerFactory } from './servers/types';
 

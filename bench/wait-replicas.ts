@@ -7,12 +7,13 @@
 import type { BenchSettings } from './config';
 import { storeJob, type DataWorker } from './data';
 import type { DataJobResult } from './data-main';
-import { dataRow, mergeDataResults, type DataRun } from './data-rows';
+import { dataRow, mergeDataResults } from './data-rows';
 import { alternateRounds } from './paired-rounds';
 import { ReplicatedRedis } from './replicated-redis';
+import { DATA_ROWS, type RowRun } from './results';
 
-/** The two rows' contenders, by `waitReplicas`. */
-export const WAIT_CONTENDERS = { 0: 'store-replica', 1: 'store-wait1' } as const;
+/** The two rows, by `waitReplicas`. */
+const WAIT_ROWS = { 0: DATA_ROWS.waitNone, 1: DATA_ROWS.wait1 } as const;
 
 interface Side {
   waitReplicas: 0 | 1;
@@ -26,7 +27,7 @@ export async function runWaitReplicas(
   runId: string,
   worker: DataWorker,
   step: (label: string) => void,
-): Promise<DataRun[]> {
+): Promise<RowRun[]> {
   const { calls } = settings.waitReplicas;
   step(
     `data · store.reserve() on a master with one replica, waitReplicas 0 and 1, ` +
@@ -58,9 +59,9 @@ export async function runWaitReplicas(
   }
 }
 
-function sideRow(side: Side): DataRun {
+function sideRow(side: Side): RowRun {
   const merged = mergeDataResults(side.runs);
-  const run = dataRow(WAIT_CONTENDERS[side.waitReplicas], 'data', merged.calls, merged);
+  const run = dataRow(WAIT_ROWS[side.waitReplicas], merged.calls, merged);
   const notes = run.detail.notes;
   // One WAIT per reservation that deducted, none without waitReplicas: else
   // the row would not measure what it says.

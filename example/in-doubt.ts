@@ -1,5 +1,13 @@
+/**
+ * In-doubt holds, settled against the orders table. A worker that dies
+ * between its order's database COMMIT and the holds' commit (./checkout.ts,
+ * step 2 to 3) leaves prepared holds, which turn in doubt when due instead of
+ * giving their units back; the order rows, which name their holds, say which
+ * of them were sold. The server sweeps every few seconds; the reconcile tool
+ * settles them first too.
+ */
 import type { InDoubtResolution, StockStore } from '../lib';
-import type { Database } from './db';
+import type { Database } from './db/database';
 
 /**
  * Whether the order of a hold committed, as the database sees it. The read

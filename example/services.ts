@@ -1,7 +1,8 @@
+import type { Logger } from 'pino';
 import type { RedisClient } from '../lib';
 import type { Config } from './config';
-import { createDatabase, prepareDatabase, type Database } from './db';
-import { createRedisClient } from './redis-client';
+import { createDatabase, prepareDatabase, type Database } from './db/database';
+import { createRedisClient, logRedisState } from './redis';
 
 /** The database pool and the Redis client the example's commands share. */
 export interface Services {
@@ -11,11 +12,12 @@ export interface Services {
 }
 
 /**
- * Opens the database (tables created, an empty shop seeded) and Redis (the
- * Redis Cluster of REDIS_CLUSTER_NODES when that is set), and fails fast with
- * the variable to fix when either cannot be reached.
+ * Opens the database (migrated, an empty shop seeded) and Redis (the Redis
+ * Cluster of REDIS_CLUSTER_NODES when that is set), whose connection state
+ * changes are logged from then on; fails fast with the variable to fix when
+ * either cannot be reached.
  */
-export async function openServices(config: Config): Promise<Services> {
+export async function openServices(config: Config, logger: Logger): Promise<Services> {
   const db = createDatabase(config.databaseUrl);
   try {
     await prepareDatabase(db);
@@ -25,6 +27,7 @@ export async function openServices(config: Config): Promise<Services> {
   }
   // lazyConnect + connect(): a Redis that is not there is an error now, not a queue of commands.
   const { redis, where } = createRedisClient(config.redisUrl);
+  logRedisState(redis, logger, where);
   try {
     await redis.connect();
   } catch (error) {

@@ -1,4 +1,6 @@
+/** The request bodies, checked: anything a route cannot use is a 400 before anything is reserved or written. */
 import createError from 'http-errors';
+import { MAX_CART_LINES } from '../lib';
 
 // The stock column is a signed 32-bit INT.
 export const MAX_STOCK = 2_147_483_647;
@@ -10,9 +12,15 @@ export interface ProductBody {
   stock: number;
 }
 
-export interface OrderBody {
+/** One line of an order: `qty` units of `sku`. */
+export interface OrderLine {
   sku: string;
   qty: number;
+}
+
+/** An order's body: one line (`POST /orders`) or a cart's lines, and the payment. */
+export interface OrderRequest {
+  lines: OrderLine[];
   /** Simulated payment method; "decline" makes the payment fail. */
   payment: string;
 }
@@ -54,14 +62,6 @@ export function parseRestock(body: unknown): { qty: number } {
   return { qty: wholeNumber(objectBody(body).qty, 'qty', 1, MAX_STOCK) };
 }
 
-export interface CartBody {
-  items: { sku: string; qty: number }[];
-  payment: string;
-}
-
-/** Most lines a cart may send (the library merges and caps distinct items too). */
-export const MAX_CART_LINES = 100;
-
 function parsePayment(payment: unknown): string {
   if (typeof payment !== 'string' || payment === '' || payment.length > 32) {
     bad('"payment" must be a string of 1 to 32 characters, such as "card" or "decline"');
@@ -69,19 +69,22 @@ function parsePayment(payment: unknown): string {
   return payment;
 }
 
-export function parseOrder(body: unknown): OrderBody {
-  const { sku, qty, payment = 'card' } = objectBody(body);
-  return { sku: parseSku(sku), qty: wholeNumber(qty, 'qty', 1, MAX_STOCK), payment: parsePayment(payment) };
+function parseLine(line: unknown): OrderLine {
+  const { sku, qty } = objectBody(line);
+  return { sku: parseSku(sku), qty: wholeNumber(qty, 'qty', 1, MAX_STOCK) };
 }
 
-export function parseCart(body: unknown): CartBody {
+/** `POST /orders` `{ sku, qty, payment = "card" }`. */
+export function parseOrder(body: unknown): OrderRequest {
+  const { payment = 'card' } = objectBody(body);
+  return { lines: [parseLine(body)], payment: parsePayment(payment) };
+}
+
+/** `POST /carts/checkout` `{ items: [{ sku, qty }], payment = "card" }`; the library merges lines of one sku. */
+export function parseCart(body: unknown): OrderRequest {
   const { items, payment = 'card' } = objectBody(body);
   if (!Array.isArray(items) || items.length === 0 || items.length > MAX_CART_LINES) {
     bad(`"items" must be an array of 1 to ${MAX_CART_LINES} lines { sku, qty }`);
   }
-  const lines = (items as unknown[]).map((line) => {
-    const { sku, qty } = objectBody(line);
-    return { sku: parseSku(sku), qty: wholeNumber(qty, 'qty', 1, MAX_STOCK) };
-  });
-  return { items: lines, payment: parsePayment(payment) };
+  return { lines: (items as unknown[]).map(parseLine), payment: parsePayment(payment) };
 }

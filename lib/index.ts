@@ -5,7 +5,7 @@ export type { RefusalHandler } from './middleware/refusal';
 export { createStockStore } from './store/redis-store';
 export { stockKeys, type StockKeys } from './store/keys';
 export { ConfigError, errorBody, type ConfigErrorCode, type ErrorBody, type SoldOutError, type SoldOutDetails } from './errors';
-export { MAX_KEY_LENGTH, MAX_UNITS, UNLIMITED } from './validation/input';
+export { MAX_KEY_LENGTH, MAX_UNITS, UNLIMITED_STOCK } from './validation/input';
 export { MAX_CART_LINES } from './validation/cart';
 export type {
   AnsweredRequest,

@@ -397,6 +397,11 @@ export interface CartSettleResult {
 export interface CartReservation {
   readonly kind: 'cart';
   readonly lines: readonly ReservedLine[];
+  /**
+   * Each line's own reservation, in the order of `lines`: for settling one
+   * line apart from the others (an order whose database refused one line).
+   */
+  readonly holds: readonly Reservation[];
   /** When the first of the lines' holds gives its units back by itself. */
   readonly expiresAt: number;
   readonly state: CartState;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
-import { CONTENDERS, SCENARIOS } from '../bench/config';
+import { CONTENDERS, DATA_ROWS, RATIO_KEYS, ROW_KEYS, SCENARIOS, type Row } from '../bench/results';
 
 // The benchmark's smoke run (`npm run bench -- --quick`): every contender in
 // every scenario for about a second, then the data layer. It checks that the
@@ -12,33 +12,9 @@ import { CONTENDERS, SCENARIOS } from '../bench/config';
 // machine) mean nothing, so none is asserted.
 const root = resolve(__dirname, '..');
 
-const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', 'sold', 'rejected', 'errors', 'oversold', 'dbTxPer1k'];
-const RATIO_KEYS = [
-  'gateOverBare',
-  'p99RejectOverBare',
-  'flashDbTxMysqlRowOverCheckout',
-  'flashDataOverMysqlRow',
-  'storeOverRedisBenchmark',
-  'surgeErrorsMysqlRow',
-  'surgeErrorsCheckout',
-  'waitReplicas1OverNone',
-  'waitReplicas1AddedP50Ms',
-  'waitReplicas1AddedP99Ms',
-];
-
-interface Row {
-  contender: string;
-  scenario: string;
-  rps: number;
-  p50: number | null;
-  p99: number | null;
-  p999: number | null;
-  sold: number | null;
-  rejected: number;
-  errors: number;
-  oversold: number;
-  dbTxPer1k: number;
-}
+/** The row of `[scenario, contender]`. */
+const named = (rows: Row[], [scenario, contender]: readonly [string, string]) =>
+  rows.find((r) => r.scenario === scenario && r.contender === contender) as Row;
 
 describe('the benchmark (--quick)', function () {
   this.timeout(240_000);
@@ -95,9 +71,16 @@ describe('the benchmark (--quick)', function () {
     for (const scenario of SCENARIOS) {
       for (const contender of CONTENDERS) expect(pairs).to.include(`${scenario}/${contender}`);
     }
-    const dataPairs = ['data/store', 'data/redis-benchmark', 'data/store-replica', 'data/store-wait1', 'flash-data/checkout', 'flash-data/mysql-row'];
-    for (const pair of dataPairs) {
-      expect(pairs).to.include(pair);
+    expect(Object.values(DATA_ROWS).map(([scenario, contender]) => `${scenario}/${contender}`)).to.deep.equal([
+      'data/store',
+      'data/redis-benchmark',
+      'data/store-replica',
+      'data/store-wait1',
+      'flash-data/checkout',
+      'flash-data/mysql-row',
+    ]);
+    for (const [scenario, contender] of Object.values(DATA_ROWS)) {
+      expect(pairs).to.include(`${scenario}/${contender}`);
     }
     expect(pairs.length).to.equal(new Set(pairs).size);
   });
@@ -105,16 +88,18 @@ describe('the benchmark (--quick)', function () {
   it('the data layer runs the same script on both sides, every call reserving one unit', function () {
     // redis-benchmark replays instead of reserving when its hold ids repeat:
     // its calls must each have deducted, as the store's did.
-    for (const contender of ['store', 'redis-benchmark']) {
-      const row = output.rows.find((r) => r.scenario === 'data' && r.contender === contender) as Row;
+    for (const name of [DATA_ROWS.store, DATA_ROWS.redisBenchmark]) {
+      const [, contender] = name;
+      const row = named(output.rows, name);
       expect(row.errors, contender).to.equal(0);
       expect(row.sold, contender).to.be.above(0);
     }
   });
 
   it('measures waitReplicas 0 and 1 on a master with a replica: every call reserves, none fails for the WAIT', function () {
-    for (const contender of ['store-replica', 'store-wait1']) {
-      const row = output.rows.find((r) => r.scenario === 'data' && r.contender === contender) as Row;
+    for (const name of [DATA_ROWS.waitNone, DATA_ROWS.wait1]) {
+      const [, contender] = name;
+      const row = named(output.rows, name);
       expect(row.errors, contender).to.equal(0);
       expect(row.rejected, contender).to.equal(0);
       expect(row.sold, contender).to.be.above(0);
@@ -149,7 +134,7 @@ describe('the benchmark (--quick)', function () {
     // Without the gate, every request that reached the handler ran a transaction.
     expect(row('mysql-row', 'flash').dbTxPer1k).to.be.at.least(900);
     // The gate's data-layer twin runs the transaction for winners only.
-    expect(row('checkout', 'flash-data').dbTxPer1k).to.be.below(row('mysql-row', 'flash-data').dbTxPer1k);
+    expect(named(output.rows, DATA_ROWS.flashCheckout).dbTxPer1k).to.be.below(named(output.rows, DATA_ROWS.flashMysqlRow).dbTxPer1k);
   });
 
   it('writes the Markdown table and the SVG chart', function () {

@@ -258,6 +258,44 @@ describe('carts: reserveStock({ items }) over HTTP', function () {
     expect(await stocks(store, ['a', 'b'])).to.deep.equal([1, 1]);
   });
 
+  it('the cart is merged once per request: the store gets the merged cart, which merging hands back as it is', async () => {
+    const { store } = make();
+    const received: CartLine[][] = [];
+    const counting: StockStore = Object.create(store);
+    counting.reserveCart = (lines, ...rest) => {
+      received.push(lines as CartLine[]);
+      return store.reserveCart(lines, ...rest);
+    };
+    const app = shop(counting, (_req, res) => {
+      res.status(201).end();
+    });
+    await request(app)
+      .post('/checkout')
+      .send({ items: [{ key: 'b', qty: 1 }, { key: 'a', qty: 2 }, { key: 'b', qty: 1 }] })
+      .expect(201);
+    const [lines] = received as [CartLine[]];
+    expect(lines).to.deep.equal([{ key: 'a', qty: 2 }, { key: 'b', qty: 2 }]);
+    expect(Object.isFrozen(lines)).to.equal(true);
+    expect(mergeCart(lines)).to.equal(lines);
+    // A cart the caller built is merged into a new array, never trusted as it is.
+    const raw = [{ key: 'a', qty: 1 }];
+    expect(mergeCart(raw)).to.not.equal(raw);
+  });
+
+  it("holds: each line's own reservation, which settles that line alone", async () => {
+    const { store } = make();
+    const app = shop(store, async (req, res) => {
+      const cart = req.reservation as CartReservation;
+      expect(cart.holds.map((h) => [h.key, h.qty, h.holdId])).to.deep.equal(cart.lines.map((l) => [l.key, l.qty, l.holdId]));
+      await cart.holds[0]?.commit();
+      await cart.release();
+      res.status(402).json({ states: cart.holds.map((h) => h.state), cart: cart.state });
+    });
+    const res = await request(app).post('/checkout').send({ items: [{ key: 'a', qty: 1 }, { key: 'b', qty: 2 }] }).expect(402);
+    expect(res.body).to.deep.equal({ states: ['committed', 'released'], cart: 'mixed' });
+    expect(await stocks(store, ['a', 'b'])).to.deep.equal([2, 3]);
+  });
+
   it('409 lists every short line; nothing is held', async () => {
     const { store } = make();
     const app = shop(store, (_req, res) => res.status(201).end());

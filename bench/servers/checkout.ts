@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createApp } from '../../example/app';
-import { createDatabase } from '../../example/db';
+import { createDatabase } from '../../example/db/database';
 import { deleteKeys } from './common';
 import { BenchDb } from './sql';
 import type { Item, ServerFactory } from './types';

@@ -3,7 +3,7 @@
  * the gate (mysql-row, mysql-buckets) or put DECRBY in front of the database
  * (decrby), and for the data-layer flash sale.
  *
- * The transaction is the example checkout's own (example/routes/orders.ts):
+ * The transaction is the example checkout's own (example/checkout.ts, step 2):
  * the conditional decrement (`UPDATE products SET stock = stock - ? WHERE
  * sku = ? AND stock >= ?`, the example's `takeStock`, which reads the locked
  * row to say why when no row changed), the order insert, the payment stand-in
@@ -12,9 +12,8 @@
  * keeps its 10 rows per sku in a table of its own, `bench_stock_buckets`.
  */
 import { DataTypes, Op, QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
-import { createDatabase, prepareDatabase, type Database } from '../../example/db';
-import { takeStock } from '../../example/inventory';
-import { chargePayment } from '../../example/payment';
+import { chargePayment, takeStock } from '../../example/checkout';
+import { createDatabase, prepareDatabase, type Database } from '../../example/db/database';
 import type { Item } from './types';
 
 /** Rows per sku in the mysql-buckets design. */

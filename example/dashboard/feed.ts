@@ -1,15 +1,17 @@
 import type { RequestHandler } from 'express';
 import type { StockEvent, StockEventHandler } from '../../lib';
+import { ORDER_PATHS } from '../checkout';
 import type { SaleTimeline } from './timeline';
 
 /**
- * Counts the buyers' answers as they leave: a 201 or 409 of `POST /orders`
- * is a sale or a sold-out answer, a 503 of any route an outage.
+ * Counts the buyers' answers as they leave: a 201 or 409 of an order route
+ * (`POST /orders`, `POST /carts/checkout`) is a sale or a sold-out answer, a
+ * 503 of any route an outage.
  */
 export function countAnswers(timeline: SaleTimeline): RequestHandler {
   return (req, res, next) => {
     // Read now: the routers rewrite req.url on the way.
-    const order = req.method === 'POST' && req.path === '/orders';
+    const order = req.method === 'POST' && ORDER_PATHS.includes(req.path);
     res.on('finish', () => {
       if (order && res.statusCode === 201) timeline.count('sales');
       else if (order && res.statusCode === 409) timeline.count('soldOut');

@@ -15,7 +15,7 @@ function together(lines: SettleResult[]): CartSettleResult {
  */
 export class HeldCart implements CartReservation {
   readonly kind = 'cart';
-  private readonly holds: HeldReservation[];
+  readonly holds: readonly HeldReservation[];
 
   constructor(
     readonly lines: readonly ReservedLine[],

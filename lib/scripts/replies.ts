@@ -1,5 +1,5 @@
 import type { HoldState } from '../types';
-import { UNLIMITED } from '../validation/input';
+import { UNLIMITED_STOCK } from '../validation/input';
 
 /**
  * The reserve scripts' answer codes, as lua/includes/codes.lua names them (a
@@ -7,7 +7,7 @@ import { UNLIMITED } from '../validation/input';
  */
 export const ReplyCode = {
   /** Unlimited stock: nothing deducted, a hold of 0 units. */
-  UNLIMITED,
+  UNLIMITED: UNLIMITED_STOCK,
   /** Not enough stock: nothing deducted. */
   INSUFFICIENT: -2,
   /** No figure: load it, then call the init script. */

@@ -3,7 +3,7 @@ import { badInput } from '../errors';
 import type { ResetBlocker } from '../scripts/commands';
 import type { DatabaseStock, ReconcileReport } from '../types';
 import { backoffDelay } from '../util/backoff';
-import { assertKey, assertStockFigure, UNLIMITED } from '../validation/input';
+import { assertKey, assertStockFigure, UNLIMITED_STOCK } from '../validation/input';
 import { reportExpired, type StoreContext } from './context';
 import { readItem, type ItemTotals } from './read-item';
 import { untilReaped } from './until-reaped';
@@ -66,7 +66,7 @@ async function resetFigure(ctx: StoreContext, key: string, database: number): Pr
 
 function driftOf(redis: number | null, held: number, database: number): number | null {
   if (redis === null) return null;
-  if (redis === UNLIMITED || database === UNLIMITED) return redis === database ? 0 : null;
+  if (redis === UNLIMITED_STOCK || database === UNLIMITED_STOCK) return redis === database ? 0 : null;
   return redis + held - database;
 }
 

@@ -18,8 +18,8 @@ export function assertKey(key: unknown): asserts key is string {
   }
 }
 
-/** The stock figure of an item with unlimited stock. */
-export const UNLIMITED = -1;
+/** The stock figure of an item sold without limit (a download, a service): a loader's answer, a reservation's `remaining`. */
+export const UNLIMITED_STOCK = -1;
 
 /**
  * The largest quantity, stock figure or restock the store takes: 2^31 - 1.
@@ -39,9 +39,9 @@ export function assertQuantity(qty: unknown): asserts qty is number {
   }
 }
 
-/** True for a stock figure: a whole number from 0 to {@link MAX_UNITS}, or -1 for unlimited. */
+/** True for a stock figure: a whole number from 0 to {@link MAX_UNITS}, or {@link UNLIMITED_STOCK}. */
 export function isStockFigure(value: unknown): value is number {
-  return isUnits(value, UNLIMITED);
+  return isUnits(value, UNLIMITED_STOCK);
 }
 
 /** Throws a 400 unless `qty` is a stock figure (see {@link isStockFigure}). */

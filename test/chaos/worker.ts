@@ -1,8 +1,9 @@
 /**
- * One worker of the chaos suite: the example shop (its own routes, loader and
- * database guard) on a store with short holds and deadlines, since the
- * example's createApp takes no holdSeconds. The loader fails while the file
- * named by CHAOS_LOADER_FLAG exists (the suite's "loader failing" fault).
+ * One worker of the chaos suite (and of the cluster suite's fleet): the
+ * example app itself (createApp: its routes, loader, database guard and
+ * `GET /stats`), on a store with short holds and deadlines, sweeping in-doubt
+ * holds as the example's server does. The loader fails while the file named
+ * by CHAOS_LOADER_FLAG exists (the suite's "loader failing" fault).
  *
  * Env: PORT, REDIS_URL (the suite's private redis-server) or
  * REDIS_CLUSTER_NODES (the cluster suite's cluster), DATABASE_URL,
@@ -12,15 +13,12 @@
  */
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { createStockStore, type StockLoader, type StockStore } from '../../lib';
-import { createDatabase, prepareDatabase } from '../../example/db';
-import { jsonErrors, notFound } from '../../example/errors';
-import { createRedisClient } from '../../example/redis-client';
-import { orderRoutes } from '../../example/routes/orders';
-import type { OrderStats } from '../../example/place-order';
-import { productRoutes } from '../../example/routes/products';
+import type { StockLoader, StockStore } from '../../lib';
+import { createApp } from '../../example/app';
+import { createDatabase, prepareDatabase } from '../../example/db/database';
 import { sweepInDoubt } from '../../example/in-doubt';
+import { createLogger } from '../../example/ops/log';
+import { createRedisClient, logRedisState } from '../../example/redis';
 
 const env = process.env;
 const flag = env.CHAOS_LOADER_FLAG ?? '';
@@ -34,39 +32,32 @@ function withFailingLoader(store: StockStore): StockStore {
   // Everything else is the store's own, through the prototype.
   const shop = Object.create(store) as StockStore;
   shop.reserve = (key, qty, loader, options) => store.reserve(key, qty, loader && failing(loader), options);
+  shop.reserveCart = (lines, loader, options) => store.reserveCart(lines, loader && failing(loader), options);
   return shop;
 }
 
 async function main(): Promise<void> {
   const db = createDatabase(env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/test');
   await prepareDatabase(db);
-  const { redis } = createRedisClient(env.REDIS_URL as string);
+  const { redis, where } = createRedisClient(env.REDIS_URL as string);
+  // On stderr, which the suite shows when a worker fails: the faults' outages, a line each.
+  logRedisState(redis, createLogger(process.stderr), where);
   await redis.connect();
-  const store = createStockStore({
+  const { app, store } = createApp({
+    db,
     redis,
     prefix: env.CHAOS_PREFIX,
-    holdSeconds: Number(env.CHAOS_HOLD_SECONDS ?? 2),
-    timeoutMs: 1000,
-    loaderTimeoutMs: 1000,
-    lockTtlMs: 2000,
-    initTimeoutMs: 3000,
-    waitReplicas: Number(env.CHAOS_WAIT_REPLICAS ?? 0),
-    ...(env.CHAOS_WAIT_TIMEOUT_MS ? { waitTimeoutMs: Number(env.CHAOS_WAIT_TIMEOUT_MS) } : {}),
+    store: {
+      holdSeconds: Number(env.CHAOS_HOLD_SECONDS ?? 2),
+      timeoutMs: 1000,
+      loaderTimeoutMs: 1000,
+      lockTtlMs: 2000,
+      initTimeoutMs: 3000,
+      waitReplicas: Number(env.CHAOS_WAIT_REPLICAS ?? 0),
+      ...(env.CHAOS_WAIT_TIMEOUT_MS ? { waitTimeoutMs: Number(env.CHAOS_WAIT_TIMEOUT_MS) } : {}),
+    },
+    wrapStore: withFailingLoader,
   });
-  const shop = withFailingLoader(store);
-  const stats: OrderStats = { dbTransactions: 0 };
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(express.json());
-  app.use(productRoutes(db, shop));
-  app.use(orderRoutes(db, shop, stats));
-  // How many order transactions reached the database (what the cluster suite's guard count needs).
-  app.get('/stats', (_req, res) => {
-    res.json(stats);
-  });
-  app.use(notFound);
-  app.use(jsonErrors);
-  // Settles the in-doubt holds a killed worker left, as the example's server does.
   const stopSweeping = sweepInDoubt(db, store, {
     intervalMs: 500,
     // One line per product, read by the suite: how many holds a dead worker left in doubt.

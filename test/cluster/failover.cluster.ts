@@ -4,7 +4,7 @@
  * replica takes over. Redis replicates asynchronously, so the new master
  * may lack the last deductions the old one acknowledged: Redis then
  * over-states the stock, and the database's conditional decrement
- * (example/inventory.ts takeStock) turns the excess away. A hold whose
+ * (example/checkout.ts takeStock) turns the excess away. A hold whose
  * prepare and commit the dead master took with it is a plain open hold on
  * the new master: when it expires it gives its (sold) units back, drift
  * too. The test shows these figures, and that reconcile repairs the drift.

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { Op } from 'sequelize';
 import { createStockStore, stockKeys, type StockStore } from '../../lib';
-import { createDatabase, prepareDatabase, type Database } from '../../example/db';
+import { createDatabase, prepareDatabase, type Database } from '../../example/db/database';
 import { readConfig } from '../../example/config';
 import { deleteWithPrefix } from '../helpers/redis';
 import type { RedisCluster } from '../helpers/redis-cluster';

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { INSTALL_CHROMIUM, findChromium } from '../../example/demo/chromium';
+import { INSTALL_CHROMIUM, findChromium } from '../helpers/chromium';
 import { REQUIRE_BROWSER } from './browser';
 
 const ROOT = join(__dirname, '..', '..');

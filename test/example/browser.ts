@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { findChromium, launchChromium, noChromium } from '../../example/demo/chromium';
+import { findChromium, launchChromium, noChromium } from '../helpers/chromium';
 
 export const ARTIFACTS_DIR = resolve(__dirname, '../artifacts');
 

@@ -39,6 +39,18 @@ describe('example app: the sale dashboard', function () {
     expect(after.buckets.every((b) => b.t > after.now - after.seconds && b.t <= after.now)).to.equal(true);
   });
 
+  it('counts carts: a cart sold is a sale, a short cart a sold-out answer', async () => {
+    const before = await data();
+    const a = await addProduct(shop, 2, 'cart-a');
+    const b = await addProduct(shop, 1, 'cart-b');
+    await request(shop.url).post('/carts/checkout').send({ items: [{ sku: a, qty: 1 }, { sku: b, qty: 1 }] }).expect(201);
+    await request(shop.url).post('/carts/checkout').send({ items: [{ sku: a, qty: 1 }, { sku: b, qty: 1 }] }).expect(409);
+    const after = await data();
+    expect(total(after, 'sales') - total(before, 'sales')).to.equal(1);
+    expect(total(after, 'soldOut') - total(before, 'soldOut')).to.equal(1);
+    expect([lastStock(after, a), lastStock(after, b)]).to.deep.equal([1, 0]);
+  });
+
   it('reads the followed products\' figures as it answers: a restock shows', async () => {
     const sku = await addProduct(shop, 2, 'restocked');
     await order(shop, sku, 2).expect(201);

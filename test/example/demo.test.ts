@@ -8,7 +8,7 @@ describe('example demo: npm run demo', function () {
     const output = await new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', 'example/demo.ts'],
+        ['--import', 'tsx', 'example/tools/demo.ts'],
         // Its own app, with a token it makes: a DEMO_URL or ADMIN_TOKEN of the caller's is not for this run.
         { env: { ...process.env, DEMO_URL: '', ADMIN_TOKEN: '' }, timeout: 100_000, maxBuffer: 4 * 2 ** 20 },
         (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),

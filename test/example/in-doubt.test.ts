@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import type { Transaction } from 'sequelize';
 import { resolveInDoubtOrders } from '../../example/in-doubt';
-import { readStock, takeStock } from '../../example/inventory';
+import { loadStock, takeStock } from '../../example/checkout';
 import { held, sleepPast } from '../helpers/holds';
 import { addProduct, figures, order, useShop, type Shop } from './shop';
 
@@ -20,7 +20,7 @@ describe('example: in-doubt holds of a worker that died mid-order', function () 
 
   /** What the order route does up to the database commit, with a 1 s hold and no hold commit after: the worker "dies". */
   async function orderThenDie(sku: string, qty: number, inside?: (transaction: Transaction) => Promise<void>) {
-    const hold = held(await shop.store.reserve(sku, qty, (key) => readStock(shop.db, key), { holdSeconds: 1 }));
+    const hold = held(await shop.store.reserve(sku, qty, (key) => loadStock(shop.db, key), { holdSeconds: 1 }));
     const placing = shop.db.sequelize.transaction(async (transaction) => {
       await takeStock(shop.db, sku, qty, transaction);
       await shop.db.Order.create({ sku, qty, status: 'paid', holdId: hold.holdId }, { transaction });

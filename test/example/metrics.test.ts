@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createMetrics } from '../../example/metrics';
+import { createMetrics } from '../../example/ops/metrics';
 import { metricNames, parseMetrics } from '../helpers/prometheus';
 import { waitFor } from '../helpers/wait';
 import { addProduct, openShop, order, useShop, type Shop } from './shop';
@@ -62,6 +62,39 @@ describe('example app: GET /metrics', () => {
     }, 'the commits to be counted');
     expect(after).to.deep.equal(expected);
     expect((await scrape()).get('reserve_stock_errors_total')).to.equal(undefined);
+  });
+
+  it("counts the order path's transactions, how they ended, and the database guard's refusals; GET /stats agrees", async () => {
+    const names = [
+      'reserve_stock_order_transactions_total',
+      'reserve_stock_orders_total{outcome="paid"}',
+      'reserve_stock_orders_total{outcome="declined"}',
+      'reserve_stock_guard_refusals_total',
+    ];
+    const read = async () => {
+      const samples = await scrape();
+      return names.map((name) => samples.get(name) ?? 0);
+    };
+    const stats = async () => (await request(shop.url).get('/stats').expect(200)).body as Record<string, number>;
+    const [before, statsBefore] = [await read(), await stats()];
+    const sku = await addProduct(shop, 2, 'order-path');
+    await order(shop, sku, 1).expect(201);
+    await order(shop, sku, 1, 'decline').expect(402);
+    await order(shop, sku, 5).expect(409); // Redis's refusal: no transaction
+    await shop.store.setStock(sku, 3); // Redis over-states: the database has 1
+    const refused = await order(shop, sku, 2);
+    expect([refused.status, refused.body.error.code]).to.deep.equal([409, 'ERR_SHOP_DATABASE_REFUSED']);
+    const after = await read();
+    expect(after.map((n, i) => n - (before[i] as number))).to.deep.equal([3, 1, 1, 1]);
+    const statsAfter = await stats();
+    expect(Object.fromEntries(Object.keys(statsAfter).map((k) => [k, (statsAfter[k] as number) - (statsBefore[k] as number)]))).to.deep.equal({
+      dbTransactions: 3,
+      paid: 1,
+      repeated: 0,
+      declined: 1,
+      guardRefusals: 1,
+      failed: 0,
+    });
   });
 
   it('names every metric reserve_stock_*, Node\'s process metrics included, with no sku label', async () => {

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { createApp } from '../../example/app';
-import { createDatabase, type Database } from '../../example/db';
+import { createDatabase, type Database } from '../../example/db/database';
 import { expectError } from './expect-error';
 import { useShop, type Shop } from './shop';
 

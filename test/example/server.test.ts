@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { RedisServer } from '../helpers/redis-server';
+import { sleep, waitFor } from '../helpers/wait';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -59,7 +61,7 @@ describe('example server: start and clean shutdown', function () {
       try {
         const stats = await fetch(`${server.base}/stats`);
         expect(stats.status).to.equal(200);
-        expect(await stats.json()).to.deep.equal({ dbTransactions: 0 });
+        expect(await stats.json()).to.deep.equal({ dbTransactions: 0, paid: 0, repeated: 0, declined: 0, guardRefusals: 0, failed: 0 });
         const missing = await fetch(`${server.base}/products/t-none-${randomBytes(4).toString('hex')}`);
         expect(missing.status).to.equal(404);
         expect(((await missing.json()) as { error: { status: number } }).error.status).to.equal(404);
@@ -75,7 +77,7 @@ describe('example server: start and clean shutdown', function () {
   it('without ADMIN_TOKEN: makes a random token, prints it, and the admin routes take only it', async () => {
     const server = await startServer({ ADMIN_TOKEN: '' });
     try {
-      const printed = /admin routes take this one: (\S+)/.exec(server.output());
+      const printed = /admin routes take this one: ([A-Za-z0-9_-]+)/.exec(server.output());
       expect(printed, server.output()).to.not.equal(null);
       const token = (printed as RegExpExecArray)[1] as string;
       expect(token.length).to.be.at.least(32);
@@ -99,6 +101,46 @@ describe('example server: start and clean shutdown', function () {
     } finally {
       server.child.kill('SIGTERM');
       await server.exited;
+    }
+  });
+
+  it('Redis stopped, then started again: one log line each way, never "Unhandled error event"', async () => {
+    const redis = await RedisServer.start();
+    // A single Redis of its own, also in the cluster run.
+    const server = await startServer({ REDIS_URL: redis.url, REDIS_CLUSTER_NODES: '' });
+    const count = (text: string) => server.output().split(text).length - 1;
+    try {
+      expect(count('"Redis ready"')).to.equal(1);
+      await redis.stop();
+      await waitFor(() => count('"Redis down') > 0, 'the outage to be logged', 10_000);
+      await sleep(2000); // reconnection attempts fail meanwhile, each an error event
+      await redis.start();
+      await waitFor(() => count('"Redis ready"') === 2, 'the reconnection to be logged', 15_000);
+      expect(count('"Redis down')).to.equal(1);
+      expect(server.output()).not.to.include('Unhandled error event');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      await redis.dispose();
+    }
+  });
+
+  it('a shutdown held up by a request that never ends: exits 1 once SHUTDOWN_TIMEOUT_MS has passed', async () => {
+    const server = await startServer({ SHUTDOWN_TIMEOUT_MS: '1500' });
+    const { port } = new URL(server.base);
+    // An order whose body never arrives: server.close() waits for it.
+    const stalled = connect(Number(port), '127.0.0.1');
+    stalled.on('error', () => undefined);
+    await once(stalled, 'connect');
+    stalled.write('POST /orders HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sku":');
+    await sleep(1000); // the server has read the request's head
+    try {
+      server.child.kill('SIGTERM');
+      const [code, killedBy] = await server.exited;
+      expect({ code, killedBy }, server.output()).to.deep.equal({ code: 1, killedBy: null });
+      expect(server.output()).to.include('shutdown did not finish within 1500 ms; exiting anyway');
+    } finally {
+      stalled.destroy();
     }
   });
 });

@@ -12,8 +12,8 @@ import { stockKeys, type StockEvent, type StockStore } from '../../lib';
 import { randomAdminToken } from '../../example/admin';
 import { createApp } from '../../example/app';
 import { readConfig } from '../../example/config';
-import { createDatabase, prepareDatabase, type Database } from '../../example/db';
-import type { OrderStats } from '../../example/place-order';
+import { createDatabase, prepareDatabase, type Database } from '../../example/db/database';
+import type { OrderStats } from '../../example/ops/metrics';
 import { connectRedis, deleteWithPrefix, type AnyRedis } from '../helpers/redis';
 
 export interface Shop {

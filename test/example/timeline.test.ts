@@ -53,7 +53,7 @@ describe('example dashboard: the sale timeline', () => {
     expect(timeline.window().buckets[0]?.stock).to.deep.equal({ a: 0, b: 1 });
   });
 
-  it('countAnswers: a 201 or 409 of POST /orders, and a 503 of any route', async () => {
+  it('countAnswers: a 201 or 409 of POST /orders or POST /carts/checkout, and a 503 of any route', async () => {
     const { timeline } = timelineAt(1_000_000);
     const app = express();
     app.use(countAnswers(timeline));
@@ -72,6 +72,10 @@ describe('example dashboard: the sale timeline', () => {
         ['get', '/orders', 201],
         ['get', '/products', 503],
         ['post', '/orders', 503],
+        ['post', '/carts/checkout', 201],
+        ['post', '/carts/checkout', 409],
+        ['post', '/carts/checkout', 402],
+        ['get', '/carts/checkout', 409],
       ] as const) {
         await request(server.url)[method](`${path}?status=${status}`).expect(status);
       }
@@ -79,6 +83,6 @@ describe('example dashboard: the sale timeline', () => {
       await server.close();
     }
     const [bucket] = timeline.window().buckets;
-    expect(bucket).to.deep.include({ sales: 2, soldOut: 1, unavailable: 2 });
+    expect(bucket).to.deep.include({ sales: 3, soldOut: 2, unavailable: 2 });
   });
 });

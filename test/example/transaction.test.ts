@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { QueryTypes, type Transaction } from 'sequelize';
 import { readConfig } from '../../example/config';
-import { createDatabase, type Database } from '../../example/db';
-import { transactionWithRetry } from '../../example/transaction';
+import { transactionWithRetry } from '../../example/checkout';
+import { createDatabase, type Database } from '../../example/db/database';
 import { sleep } from '../helpers/wait';
 
 describe('example: a deadlocked order transaction runs again', function () {

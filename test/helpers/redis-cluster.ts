@@ -19,7 +19,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis, type Cluster, type ClusterOptions } from 'ioredis';
-import { connectCluster } from '../../example/redis-client';
+import { connectCluster } from '../../example/redis';
 import { RedisServer } from './redis-server';
 import { waitFor } from './wait';
 
@@ -34,7 +34,7 @@ export interface RedisClusterOptions {
   settleTimeoutMs?: number;
 }
 
-/** A Cluster client with the example's failover options (example/redis-client.ts); a node dying is no error event here. */
+/** A Cluster client with the example's failover options (example/redis.ts); a node dying is no error event here. */
 export function connectTestCluster(nodes: string, options: ClusterOptions = {}): Cluster {
   const cluster = connectCluster(nodes, options);
   // The commands a dead node fails report on their own.

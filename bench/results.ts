@@ -1,0 +1,120 @@
+/**
+ * What a benchmark run produces, named once: the contenders and scenarios,
+ * the rows of the results and their ratios. The runner writes them, the
+ * report shows them, and test/bench.test.ts checks a run against them.
+ */
+/** The HTTP contenders, each a server of its own (./servers/). */
+export const CONTENDERS = ['bare', 'gate', 'checkout', 'mysql-row', 'mysql-buckets', 'decrby'] as const;
+export type Contender = (typeof CONTENDERS)[number];
+
+/** The HTTP scenarios. */
+export const SCENARIOS = ['flash', 'steady', 'surge'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** The data layer's rows, no HTTP: [scenario, contender]. */
+export const DATA_ROWS = {
+  /** store.reserve() in one process... */
+  store: ['data', 'store'],
+  /** ...and redis-benchmark sending the same script at the same concurrency. */
+  redisBenchmark: ['data', 'redis-benchmark'],
+  /** store.reserve() on a master with one replica, waitReplicas 0... */
+  waitNone: ['data', 'store-replica'],
+  /** ...and waitReplicas 1. */
+  wait1: ['data', 'store-wait1'],
+  /** A flash sale: the gate, then the database transaction for winners only... */
+  flashCheckout: ['flash-data', 'checkout'],
+  /** ...and the transaction for every attempt. */
+  flashMysqlRow: ['flash-data', 'mysql-row'],
+} as const satisfies Record<string, readonly [string, string]>;
+
+/** Every name a row's `contender` can have. */
+export type RowContender = Contender | (typeof DATA_ROWS)[keyof typeof DATA_ROWS][1];
+
+/** One line of the results, as in the issue. Latencies in ms. */
+export interface Row {
+  contender: RowContender;
+  scenario: string;
+  /** Requests (or calls, at the data layer) answered per second. */
+  rps: number;
+  p50: number | null;
+  p99: number | null;
+  p999: number | null;
+  /** Units sold according to the database (or store); null for bare, which sells nothing. */
+  sold: number | null;
+  /** 409 answers (sold out). */
+  rejected: number;
+  /** Timeouts, connection errors, 5xx and any other unexpected answer. */
+  errors: number;
+  /** Units sold beyond the stock, checked in the database afterwards. */
+  oversold: number;
+  /** Database transactions per 1,000 requests, from the server's own counter. */
+  dbTxPer1k: number;
+}
+
+/** A row's fields, in the JSON's order. */
+export const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', 'sold', 'rejected', 'errors', 'oversold', 'dbTxPer1k'] as const satisfies readonly (keyof Row)[];
+
+export interface Ratios {
+  gateOverBare: number | null;
+  p99RejectOverBare: number | null;
+  flashDbTxMysqlRowOverCheckout: number | null;
+  flashDataOverMysqlRow: number | null;
+  storeOverRedisBenchmark: number | null;
+  /** Errors (timeouts and 5xx) of mysql-row in the surge. */
+  surgeErrorsMysqlRow: number | null;
+  /** Errors (timeouts and 5xx) of checkout in the surge. */
+  surgeErrorsCheckout: number | null;
+  /** req/s of store.reserve() with waitReplicas 1 / with 0, both on a master with one replica. */
+  waitReplicas1OverNone: number | null;
+  /** p50 latency waitReplicas 1 adds, ms. */
+  waitReplicas1AddedP50Ms: number | null;
+  /** p99 latency waitReplicas 1 adds, ms. */
+  waitReplicas1AddedP99Ms: number | null;
+}
+
+export const RATIO_KEYS = [
+  'gateOverBare',
+  'p99RejectOverBare',
+  'flashDbTxMysqlRowOverCheckout',
+  'flashDataOverMysqlRow',
+  'storeOverRedisBenchmark',
+  'surgeErrorsMysqlRow',
+  'surgeErrorsCheckout',
+  'waitReplicas1OverNone',
+  'waitReplicas1AddedP50Ms',
+  'waitReplicas1AddedP99Ms',
+] as const satisfies readonly (keyof Ratios)[];
+
+export interface BenchResults {
+  machine: { cores: number; node: string; redis: string; mariadb: string };
+  rows: Row[];
+  ratios: Ratios;
+}
+
+/** What the report shows beside the rows. */
+export interface RunDetail {
+  contender: RowContender;
+  scenario: string;
+  /** p99 of the 409 answers alone, ms. */
+  p99Reject: number | null;
+  requests: number;
+  byStatus: Record<number, number>;
+  rssBefore?: number;
+  /** data/store: Redis used_memory per open hold, bytes. */
+  bytesPerHold?: number;
+  rssAfter?: number;
+  notes: string[];
+}
+
+/** A row of the results and what the report shows beside it. */
+export interface RowRun {
+  row: Row;
+  detail: RunDetail;
+}
+
+
+/** The JSON of the issue: machine, rows (their fields only, in order), ratios, nothing else. */
+export function toJson(results: BenchResults): string {
+  const rows = results.rows.map((r) => Object.fromEntries(ROW_KEYS.map((key) => [key, r[key]])));
+  return `${JSON.stringify({ machine: results.machine, rows, ratios: results.ratios }, null, 2)}\n`;
+}
