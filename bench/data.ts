@@ -90,7 +90,7 @@ const HOLD_MS = '900000';
 const RETENTION_MS = '86400000';
 
 /**
- * `redis-benchmark -n calls -c concurrency EVALSHA <sha> 5 <keys> 1 <nonce>
+ * `redis-benchmark -n calls -c concurrency EVALSHA <sha> 6 <keys> 1 <nonce>
  * <holdMs> <retentionMs>`: the reserve script the store runs, with a fresh
  * hold id per call, on the bench's own item, loaded with SCRIPT LOAD first.
  */
@@ -108,7 +108,8 @@ export async function runRedisBenchmark(
     if (sha !== createHash('sha1').update(lua).digest('hex')) notes.push('SCRIPT LOAD returned an unexpected sha');
     await store.setStock(options.sku, initial, 600);
     const args = ['-h', url.hostname, '-p', url.port || '6379', '-c', String(options.concurrency), '-n', String(options.calls)];
-    args.push('-r', NONCE_SPACE, 'EVALSHA', sha, '5', ...stockKeys(options.prefix, options.sku).holds);
+    const keys = stockKeys(options.prefix, options.sku).holds;
+    args.push('-r', NONCE_SPACE, 'EVALSHA', sha, String(keys.length), ...keys);
     args.push('1', NONCE, HOLD_MS, RETENTION_MS);
     const output = await new Promise<string>((resolve, reject) => {
       const proc = spawn(REDIS_BENCHMARK, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -861,7 +861,7 @@ describe('holds: model-based test (fast-check)', () => {
         // Stalled past a deadline: inconclusive, so try again; never a pass or a skip.
         if (!fc.PreconditionFailure.isFailure(error)) throw error;
         if (attempt === PINNED_ATTEMPTS) {
-          throw new Error(`the pinned case was inconclusive ${PINNED_ATTEMPTS} times (the machine stalled past every deadline)`);
+          throw new Error(`the pinned case was inconclusive ${PINNED_ATTEMPTS} times (the machine stalled past every deadline)`, { cause: error });
         }
       } finally {
         await deleteWithPrefix(client, prefix);

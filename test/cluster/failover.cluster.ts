@@ -216,7 +216,7 @@ describe('Redis Cluster: a master dies in the middle of a flash sale', function 
     for (const replica of replicas) replica.pause();
     // From here no replica reads or acknowledges the master's writes.
     const cutAt = Date.now();
-    let killedAt = 0;
+    let killedAt: number;
     try {
       expect(await cluster.command(victim, 'CLIENT', 'KILL', 'TYPE', 'replica')).to.equal(replicas.length);
       await sleep(LAG_MS);
