@@ -17,21 +17,15 @@
            again) or 'over' (the sum would pass ARGV[3]: nothing added)
     expired how many holds this call expired (for metrics)
 ]]
---- @include "includes/clock"
---- @include "includes/open"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local qty, retentionMs, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local packed = redis.call('HGET', KEYS[2], '#')
 local c = readCounters(packed)
 local now = nowMs()
 local expired = 0
-if library().isDue(c, now) then
+if L.isDue(c, now) then
   expired = L.reap(KEYS, c, now, retentionMs)
 end
 L.purge(KEYS, c, now)

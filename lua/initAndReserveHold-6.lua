@@ -16,21 +16,13 @@
   Output: { code, available, expiresAt, expired, replayed, written }
     as reserveHold-6; written = 1 when this call wrote the figure
 ]]
---- @include "includes/clock"
---- @include "includes/codes"
---- @include "includes/open"
-
 local L = {}
-local function library()
---- @include "includes/library"
-  return L
-end
 --- @include "includes/reserve"
 
 local retentionMs = tonumber(ARGV[6])
 local c = readCounters(redis.call('HGET', KEYS[2], '#'))
-local written = library().writeFigure(KEYS, c, nowMs(), ARGV[1], tonumber(ARGV[2]), true, retentionMs)
-local reply = reserveOne(KEYS, ARGV[4], tonumber(ARGV[3]), tonumber(ARGV[5]), retentionMs, redis.call('GET', KEYS[1]))
+local written = L.writeFigure(KEYS, c, nowMs(), ARGV[1], tonumber(ARGV[2]), true, retentionMs)
+local reply = L.reserveOne(KEYS, ARGV[4], tonumber(ARGV[3]), tonumber(ARGV[5]), retentionMs, redis.call('GET', KEYS[1]))
 for i = #reply + 1, 5 do
   reply[i] = 0
 end

@@ -23,21 +23,15 @@
     more     1 while due holds are left to reap
     next     where the next page starts, '0' after the last
 ]]
---- @include "includes/clock"
---- @include "includes/open"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local retentionMs, mode, from, size = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
 local packed = redis.call('HGET', KEYS[2], '#')
 local c = readCounters(packed)
 local now = nowMs()
 local expired = 0
-if library().isDue(c, now) then
+if L.isDue(c, now) then
   expired = L.reap(KEYS, c, now, retentionMs)
 end
 L.purge(KEYS, c, now)

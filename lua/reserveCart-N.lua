@@ -28,15 +28,7 @@
                        them, then call again); nothing changed
     expired: flat { count } per line, the holds this call expired
 ]]
---- @include "includes/clock"
---- @include "includes/codes"
---- @include "includes/open"
-
 local L = {}
-local function library()
---- @include "includes/library"
-  return L
-end
 --- @include "includes/reserve"
 
 local holdMs, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -51,7 +43,7 @@ for i = 1, count do
   if got[1] then
     line.known = decodeHold(got[1])
   else
-    line.stock = figureOf(keys[1], redis.call('GET', keys[1]))
+    line.stock = L.figureOf(keys[1], redis.call('GET', keys[1]))
     if line.stock == nil then
       missing[#missing + 1] = i
     end
@@ -64,7 +56,6 @@ if #missing > 0 then
 end
 
 -- The lines share one call's batch of reaping and purging.
-library()
 local reapBudget = math.max(1, math.floor(L.REAP_BATCH / count))
 local purgeBudget = math.max(1, math.floor(L.PURGE_BATCH / count))
 

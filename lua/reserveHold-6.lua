@@ -16,8 +16,9 @@
     ARGV[3] how long the hold lasts, ms
     ARGV[4] how long a settled hold's record is kept, ms
 
-  Output: { code, available, expiresAt, expired, replayed }, trailing
-  zeros left out
+  Output: the figure's own text (not enough, and that many units there
+  are: the quick refusal above), or { code, available, expiresAt, expired,
+  replayed }, trailing zeros left out
     code >= 0  reserved, code units left; expiresAt = the hold's expiry (ms)
     code == -1 unlimited (a hold of 0 units, so commit and release still work)
     code == -2 not enough; available = units there are; no hold
@@ -27,22 +28,51 @@
     replayed: 1 when the nonce was known: the first answer, nothing deducted
 ]]
 --- @include "includes/codes"
+--- @include "includes/formats"
+--- @include "includes/clock"
 
+local qty, id = tonumber(ARGV[1]), ARGV[2]
 local raw = redis.call('GET', KEYS[1])
-local stock, qty = tonumber(raw), tonumber(ARGV[1])
-if stock and stock >= 0 and stock < qty and stock % 1 == 0
-  and redis.call('EXISTS', KEYS[6]) == 1 and redis.call('HEXISTS', KEYS[2], ARGV[2]) == 0 then
-  return { INSUFFICIENT, stock }
+local stock = tonumber(raw)
+local got
+if stock and stock % 1 == 0 and stock >= UNLIMITED then
+  if stock ~= UNLIMITED and stock < qty then
+    if redis.call('EXISTS', KEYS[6]) == 1 and redis.call('HEXISTS', KEYS[2], id) == 0 then
+      return raw
+    end
+  else
+    got = redis.call('HMGET', KEYS[2], id, '#')
+    if not got[1] and got[2] then
+      local d, n, u, e, a, m, t, p, l, f = struct.unpack(COUNTERS, got[2])
+      local now = nowMs()
+      local at = now + tonumber(ARGV[3])
+      -- Holds open and none due (the quiet key stays as it is), nothing to
+      -- forget, the ticket at the due list's tail, the lives long enough.
+      if n > 0 and d > now and (p == 0 or p > now) and at >= t
+        and ((f == -1 and l == -1) or (f > 0 and at <= f and f <= l)) then
+        local code, taken = UNLIMITED, 0
+        if stock ~= UNLIMITED then
+          code = redis.call('DECRBY', KEYS[1], ARGV[1])
+          taken = qty
+        end
+        if redis.call('RPUSH', KEYS[3], struct.pack(TICKET_TIME, at) .. id) == 1 and l > 0 then
+          redis.call('PEXPIREAT', KEYS[3], l)
+        end
+        redis.call('HSET', KEYS[2], id, struct.pack(RECORD, 'h', taken, e, at, code),
+          '#', struct.pack(COUNTERS, d, n + 1, u + taken, e, a, m, at, p, l, f))
+        return { code, code, at }
+      end
+    end
+  end
 end
 
---- @include "includes/clock"
---- @include "includes/open"
-
-local L = {}
+local L
 local function library()
---- @include "includes/library"
+  if not L then
+    L = {}
+--- @include "includes/reserve"
+  end
   return L
 end
---- @include "includes/reserve"
 
-return reserveOne(KEYS, ARGV[2], qty, tonumber(ARGV[3]), tonumber(ARGV[4]), raw)
+return library().reserveOne(KEYS, id, qty, tonumber(ARGV[3]), tonumber(ARGV[4]), raw, got)

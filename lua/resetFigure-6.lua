@@ -23,21 +23,15 @@
     blocker  why nothing was written: 'absent', 'prepared', 'in-doubt',
              'reaping' (call again), or false when written
 ]]
---- @include "includes/clock"
---- @include "includes/open"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local database, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local packed = redis.call('HGET', KEYS[2], '#')
 local c = readCounters(packed)
 local now = nowMs()
 local expired = 0
-if library().isDue(c, now) then
+if L.isDue(c, now) then
   expired = L.reap(KEYS, c, now, retentionMs)
 end
 L.purge(KEYS, c, now)

@@ -14,14 +14,8 @@
 
   Output: 1 when written, 0 when a figure was there (NX)
 ]]
---- @include "includes/clock"
---- @include "includes/open"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local c = readCounters(redis.call('HGET', KEYS[2], '#'))
-return library().writeFigure(KEYS, c, nowMs(), ARGV[1], tonumber(ARGV[2]), ARGV[3] == 'NX', tonumber(ARGV[4])) and 1 or 0
+return L.writeFigure(KEYS, c, nowMs(), ARGV[1], tonumber(ARGV[2]), ARGV[3] == 'NX', tonumber(ARGV[4])) and 1 or 0

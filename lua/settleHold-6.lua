@@ -12,6 +12,12 @@
   commit never leaves its units for sale twice. Only a 'held' hold can be
   prepared; a resent prepare finds it 'prepared' and changes nothing.
 
+  A quick path comes first, before any function is made (each Lua closure
+  a script makes costs Redis time on every call): a hold held or prepared,
+  not due, of an item with other holds open (so the quiet key stays as it
+  is), nothing to forget, the records' life long enough. It writes exactly
+  what the general path (L.settleOne, includes/settleOne) writes then.
+
   Input:
     KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
                includes/counters)
@@ -26,62 +32,53 @@
     changed 1 when this call moved it, 0 when it was there before
     expired 1 when this call expired the hold itself (for metrics)
 ]]
+--- @include "includes/formats"
 --- @include "includes/clock"
---- @include "includes/settle"
-
-local L = {}
-local function library()
---- @include "includes/library"
-  return L
-end
 
 local id, action, retentionMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local got = redis.call('HMGET', KEYS[2], id, '#')
-if not got[1] then
-  return { '?', 0, 0 }
-end
-local hold = decodeHold(got[1])
-if not isOpen(hold) then
-  return { hold.s, 0, 0 }
-end
-local c = readCounters(got[2])
-local now = nowMs()
-local purgeAt = now + retentionMs
-local purges = {}
-local record
-local owed, expired, changed = 0, 0, 0
-if hold.s ~= 'd' and hold.x <= now then
-  -- Its time came first: it falls due now.
-  if hold.s == 'h' then
-    record, owed = closeHold(KEYS, c, id, hold, 'x', purgeAt, purges)
-    expired = 1
-  else
-    record = toInDoubt(KEYS, c, id, hold)
+if got[1] and got[2] then
+  local s, q, e, x, r = struct.unpack(RECORD, got[1])
+  local now = nowMs()
+  if (s == 'h' or s == 'p') and x > now then
+    local d, n, u, ce, a, m, t, p, l, f = struct.unpack(COUNTERS, got[2])
+    if action == 'prepare' then
+      if s == 'p' then
+        return { s, 0, 0 }
+      end
+      redis.call('HSET', KEYS[2], id, struct.pack(RECORD, 'p', q, e, x, r),
+        '#', struct.pack(COUNTERS, d, n, u, ce, a, m + 1, t, p, l, f))
+      return { 'p', 1, 0 }
+    end
+    local purgeAt = now + retentionMs
+    if n > 1 and (p == 0 or p > now) and (l == -1 or purgeAt <= l) then
+      local state = action == 'commit' and 'c' or 'r'
+      if state == 'r' and q > 0 and e >= a then
+        local stock = tonumber(redis.call('GET', KEYS[1]))
+        if stock and stock ~= -1 then
+          redis.call('INCRBY', KEYS[1], q)
+        end
+      end
+      if redis.call('RPUSH', KEYS[5], struct.pack(TICKET_TIME, purgeAt) .. id) == 1 and l > 0 then
+        redis.call('PEXPIREAT', KEYS[5], l)
+      end
+      if s == 'p' then
+        m = m - 1
+      end
+      redis.call('HSET', KEYS[2], id, struct.pack(RECORD, state, q, e, x, r),
+        '#', struct.pack(COUNTERS, d, n - 1, u - q, ce, a, m, t, p == 0 and purgeAt or p, l, f))
+      return { state, 1, 0 }
+    end
   end
 end
-if action == 'prepare' then
-  if hold.s == 'h' then
-    hold.s = 'p'
-    c.m = c.m + 1
-    record = encodeHold(hold)
-    changed = 1
+
+local L
+local function library()
+  if not L then
+    L = {}
+--- @include "includes/settleOne"
   end
-elseif isOpen(hold) then
-  record, owed = closeHold(KEYS, c, id, hold, action == 'commit' and 'c' or 'r', purgeAt, purges)
-  changed = 1
+  return L
 end
-if not record then
-  return { hold.s, 0, 0 }
-end
-if owed > 0 then
-  giveBack(KEYS, owed)
-end
-if c.p ~= 0 and c.p <= now then
-  library().purge(KEYS, c, now)
-end
-writeHolds(KEYS, c, now, id, record, purges)
-local need = #purges > 0 and purgeAt or now
-if needsLife(c, need) then
-  library().keepAlive(KEYS, c, now, need)
-end
-return { hold.s, changed, expired }
+
+return library().settleOne(KEYS, id, action, retentionMs, got)

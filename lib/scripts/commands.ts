@@ -33,6 +33,9 @@ export type HoldList = 'all' | 'in-doubt' | 'none';
  */
 export type ReserveReply = [code: number, available: number, expiresAt?: number, expired?: number, replayed?: number, written?: number];
 
+/** reserveHold-6 also answers a quick refusal with the figure's own text. */
+export type QuickReserveReply = ReserveReply | string;
+
 /** reserveCart-N: `{ status, list, expired }` (see the script). */
 export type CartReply = [status: 'reserved' | 'short' | 'again' | 'missing', list: number[], expired: number[]];
 
@@ -58,7 +61,7 @@ export type AddStockStatus = 'added' | 'unlimited' | 'absent' | 'again' | 'over'
 /** The scripts as methods, as `bindCommands` defines them on a client. */
 export interface StockCommands {
   reserveCart(numberOfKeys: number, ...args: (string | number)[]): Promise<CartReply>;
-  reserveHold(...args: [...HoldKeys, qty: number, nonce: string, holdMs: number, retentionMs: number]): Promise<ReserveReply>;
+  reserveHold(...args: [...HoldKeys, qty: number, nonce: string, holdMs: number, retentionMs: number]): Promise<QuickReserveReply>;
   initAndReserveHold(
     ...args: [...HoldKeys, stock: number, ttlSeconds: number, qty: number, nonce: string, holdMs: number, retentionMs: number]
   ): Promise<ReserveReply>;

@@ -1,5 +1,5 @@
 import { badInput } from '../errors';
-import type { ReserveReply } from '../scripts/commands';
+import type { QuickReserveReply, ReserveReply } from '../scripts/commands';
 import { ReplyCode } from '../scripts/replies';
 import type { ReserveOptions, ReserveResult, StockLoader } from '../types';
 import { assertKey, assertQuantity } from '../validation/input';
@@ -63,9 +63,14 @@ function reserveHold(ctx: StoreContext, call: Call): Promise<ReserveReply> {
   return untilReaped(
     ctx,
     call.key,
-    () => caller.run(() => commands.reserveHold(...keys.holds, qty, nonce, holdMs, config.retentionMs), onLateReply(ctx, call)),
+    async () => inFull(await caller.run(() => commands.reserveHold(...keys.holds, qty, nonce, holdMs, config.retentionMs), onLateReply(ctx, call))),
     whenCalledAgain,
   );
+}
+
+/** A quick refusal (the figure's text) as the reply it stands for. */
+function inFull(reply: QuickReserveReply): ReserveReply {
+  return typeof reply === 'string' ? [ReplyCode.INSUFFICIENT, Number(reply)] : reply;
 }
 
 function whenCalledAgain(reply: ReserveReply): { again: boolean; expired: number } {
@@ -98,9 +103,9 @@ async function loadAndReserve(ctx: StoreContext, call: Call, loader: StockLoader
 }
 
 /** For a reservation that ran after its caller was told 503: releases its hold. */
-function onLateReply(ctx: StoreContext, call: Call): (late: ReserveReply) => void {
+function onLateReply(ctx: StoreContext, call: Call): (late: QuickReserveReply) => void {
   return (late) => {
-    if (late[0] >= 0 || late[0] === ReplyCode.UNLIMITED) ctx.releaseLate(call.holdId);
+    if (typeof late !== 'string' && (late[0] >= 0 || late[0] === ReplyCode.UNLIMITED)) ctx.releaseLate(call.holdId);
   };
 }
 

@@ -48,7 +48,7 @@
   (ttlSeconds 0) keeps keys 2-5 from expiring while it has open holds: only
   a reap may give their units back.
 ]]
-local COUNTERS = '>dddddddddd'
+--- @include "includes/formats"
 
 -- The counters of field '#' (false when the item has none yet). d0 and n0
 -- keep what was read, for writeHolds. One table constructor: a table that

@@ -1,17 +1,46 @@
 --[[
-  The slow paths, as functions of the table L: reaping due holds, forgetting
-  settled records, stretching the keys' lives, writing a figure. A script
-  pastes this include inside its `library()` function, so these closures
-  are made only by the calls that need them: every Lua closure a script
-  makes costs Redis time on every call, and a sale's reservations and
-  refusals need none of these.
+  The library of the hold scripts, as functions of the table L (and the
+  includes' own): reaping due holds, forgetting settled records, stretching
+  the keys' lives, moving the quiet key, writing a figure. A script declares
+  `local L = {}` before this include. The hot scripts (reserveHold-6,
+  settleHold-6) paste it inside a `library()` function instead, run on
+  first use: every Lua closure a script makes costs Redis time on every
+  call, and their quick paths need none of these.
 
   Reaping and purging take a bounded batch per call: a script's work never
   grows with what piled up (200,000 holds that fall due together are
   reaped by 200 short calls, and other clients of the Redis are served
   between them).
 ]]
+--- @include "includes/clock"
+--- @include "includes/codes"
 --- @include "includes/settle"
+
+-- The first answer of a reservation whose nonce is known (a resent call).
+function L.replay(raw)
+  local known = decodeHold(raw)
+  return { known.r, known.r, known.x, 0, 1 }
+end
+
+--[[
+  The quiet key (KEYS[6]) exists only while no open hold is due: it expires
+  when the next ticket falls due (c.d), or, while no hold is open (or only
+  in-doubt ones, never due), with the keys' life (a day when that is not
+  set yet). Stale tickets (of settled holds) only shorten it: a refusal
+  without it takes the longer way, reaping them.
+]]
+function L.markQuiet(keys, c, now)
+  local quietUntil = c.d
+  if c.n == 0 or c.d == 0 then
+    quietUntil = c.l > 0 and c.l or now + 86400000
+  end
+  if quietUntil <= now then
+    redis.call('DEL', keys[6])
+  else
+    redis.call('SET', keys[6], 1, 'PXAT', quietUntil)
+  end
+end
+
 
 -- Most tickets one call reaps, and most settled records it forgets: about
 -- a millisecond of Redis time each (see the bench's script scenario).

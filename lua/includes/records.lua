@@ -14,7 +14,7 @@
 
   A ticket: the time (ms) packed in six bytes, then the nonce.
 ]]
-local RECORD = '>c1I4I4I6i4'
+--- @include "includes/formats"
 
 local function decodeHold(raw)
   local s, q, e, x, r = struct.unpack(RECORD, raw)
@@ -31,10 +31,10 @@ local function isOpen(hold)
 end
 
 local function ticket(at, id)
-  return struct.pack('>I6', at) .. id
+  return struct.pack(TICKET_TIME, at) .. id
 end
 
 -- A ticket's time and nonce.
 local function parseTicket(raw)
-  return struct.unpack('>I6', raw), string.sub(raw, 7)
+  return struct.unpack(TICKET_TIME, raw), string.sub(raw, 7)
 end

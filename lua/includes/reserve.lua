@@ -1,14 +1,12 @@
 --[[
-  Reserving one item under a hold (reserveHold-5, initAndReserveHold-5,
-  and a cart's lines' check).
+  Reserving one item under a hold: the general path of reserveHold-6 (after
+  its quick answers) and initAndReserveHold-6's; a cart's lines' figures.
 ]]
---- @include "includes/clock"
---- @include "includes/codes"
---- @include "includes/open"
+--- @include "includes/library"
 
 -- The figure from its GET reply: a number, or nil when absent; an error
 -- reply for anything that is not a stock figure.
-local function figureOf(key, raw)
+function L.figureOf(key, raw)
   if not raw then
     return nil
   end
@@ -22,7 +20,8 @@ end
 --[[
   Reserves `qty` units under hold `id`, once per nonce: a resent call
   (ioredis resends what was in flight when a connection dropped) gets the
-  first answer back and deducts nothing. `raw` is the figure's GET reply.
+  first answer back and deducts nothing. `raw` is the figure's GET reply;
+  `got`, HMGET holds id '#', when the caller read it already.
 
   A refusal must first see every due hold's units back: with no open hold
   due, it is answered at once; else it reaps a batch, and answers
@@ -31,15 +30,14 @@ end
   a batch anyway, if one is due, so that steady sales keep up with expiry).
 
   Returns { code, available, expiresAt, expired, replayed }, trailing zeros
-  left out: see reserveHold-5.
+  left out: see reserveHold-6.
 ]]
-local function reserveOne(keys, id, qty, holdMs, retentionMs, raw)
-  local got = redis.call('HMGET', keys[2], id, '#')
+function L.reserveOne(keys, id, qty, holdMs, retentionMs, raw, got)
+  got = got or redis.call('HMGET', keys[2], id, '#')
   if got[1] then
-    local known = decodeHold(got[1])
-    return { known.r, known.r, known.x, 0, 1 }
+    return L.replay(got[1])
   end
-  local stock = figureOf(keys[1], raw)
+  local stock = L.figureOf(keys[1], raw)
   if stock == nil then
     return { NOT_INITIALISED, 0 }
   end
@@ -50,21 +48,21 @@ local function reserveOne(keys, id, qty, holdMs, retentionMs, raw)
   if stock ~= UNLIMITED and stock < qty then
     local reaping = c.n > 0 and due
     if reaping then
-      expired, stock = library().reap(keys, c, now, retentionMs)
+      expired, stock = L.reap(keys, c, now, retentionMs)
     end
     if stock < qty then
       if reaping then
         writeHolds(keys, c, now)
       end
       -- The quiet key was missing, or this would not run: it is due back.
-      markQuiet(keys, c, now)
+      L.markQuiet(keys, c, now)
       return { reaping and L.isDue(c, now) and CALL_AGAIN or INSUFFICIENT, stock, 0, expired }
     end
   elseif due then
-    expired, stock = library().reap(keys, c, now, retentionMs)
+    expired, stock = L.reap(keys, c, now, retentionMs)
   end
   if c.p ~= 0 and c.p <= now then
-    library().purge(keys, c, now)
+    L.purge(keys, c, now)
   end
   local code, taken = UNLIMITED, 0
   if stock ~= UNLIMITED then
@@ -74,7 +72,7 @@ local function reserveOne(keys, id, qty, holdMs, retentionMs, raw)
   local at = now + holdMs
   writeHolds(keys, c, now, id, openHold(keys, c, id, taken, code, at))
   if needsLife(c, at, at) then
-    library().keepAlive(keys, c, now, at, at)
+    L.keepAlive(keys, c, now, at, at)
   end
   return { code, code, at, expired }
 end

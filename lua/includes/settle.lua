@@ -4,6 +4,7 @@
   place; the caller writes them back with writeHolds (includes/open).
 ]]
 --- @include "includes/open"
+--- @include "includes/records"
 
 --[[
   Settles an open hold: 'c' committed keeps its units, 'r' released and 'x'
