@@ -1,5 +1,5 @@
 /**
- * reserveHold-6 and settleHold-6 answer their common cases on a quick path
+ * reserveHold-7 and settleHold-7 answer their common cases on a quick path
  * written out inline (each Lua closure a script makes costs Redis time on
  * every call), ahead of the general path in the library. The quick path
  * must write exactly what the general path writes: from two copies of the
@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { createStockStore, stockKeys, type StockStore } from '../lib';
+import { createStockStore, customerDigest, stockKeys, type StockStore } from '../lib';
 import { scriptSource } from '../lib/scripts/commands';
 import { readLuaScripts } from '../lib/scripts/lua-files';
 import { held } from './helpers/holds';
@@ -30,7 +30,13 @@ function generalPaths(): { reserve: string; settle: string } {
     cpSync(join(__dirname, '..', 'lua', 'includes'), join(dir, 'includes'), { recursive: true });
     writeFileSync(
       join(dir, 'generalReserve-6.lua'),
-      "local L = {}\n--- @include \"includes/reserve\"\nreturn L.reserveOne(KEYS, ARGV[2], tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4]), redis.call('GET', KEYS[1]))\n",
+      [
+        'local L = {}',
+        '--- @include "includes/reserve"',
+        "local who = ARGV[5] ~= '' and ARGV[5] or nil",
+        "return L.reserveOne(KEYS, ARGV[2], tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4]), redis.call('GET', KEYS[1]), nil, who, tonumber(ARGV[6]))",
+        '',
+      ].join('\n'),
     );
     writeFileSync(
       join(dir, 'generalSettle-6.lua'),
@@ -53,8 +59,9 @@ function quickOnly(name: 'reserveHold' | 'settleHold'): string {
 
 interface Snapshot {
   figure: string | null;
+  customers: Record<string, string>;
   counters: number[] | null;
-  records: Record<string, [state: string, qty: number, epoch: number, expiry: number, code: number]>;
+  records: Record<string, [state: string, qty: number, epoch: number, expiry: number, code: number, customer: string]>;
   due: [at: number, nonce: string][];
   dueSorted: string[];
   purge: [at: number, nonce: string][];
@@ -69,17 +76,21 @@ function ticketOf(raw: Buffer): [number, string] {
 
 async function snapshot(prefix: string, key: string): Promise<Snapshot> {
   const redis = shared.redis;
-  const [figure, holds, due, dueSorted, purge, quiet] = stockKeys(prefix, key).holds;
+  const [figure, holds, due, dueSorted, purge, quiet, customers] = stockKeys(prefix, key).holds;
   const fields = await redis.hgetallBuffer(holds);
   const records: Snapshot['records'] = {};
   let counters: number[] | null = null;
   for (const [field, value] of Object.entries(fields)) {
     if (field === '#') counters = Array.from({ length: 10 }, (_, i) => value.readDoubleBE(i * 8));
-    else records[field] = [value.subarray(0, 1).toString(), value.readUInt32BE(1), value.readUInt32BE(5), value.readUIntBE(9, 6), value.readInt32BE(15)];
+    else {
+      const customer = value.length > 19 ? `${value.readUInt32BE(19)}:${value.subarray(23).toString()}` : '';
+      records[field] = [value.subarray(0, 1).toString(), value.readUInt32BE(1), value.readUInt32BE(5), value.readUIntBE(9, 6), value.readInt32BE(15), customer];
+    }
   }
-  const lives = await Promise.all([figure, holds, due, dueSorted, purge].map(async (k) => Math.sign(await redis.pttl(k))));
+  const lives = await Promise.all([figure, holds, due, dueSorted, purge, customers].map(async (k) => Math.sign(await redis.pttl(k))));
   return {
     figure: await redis.get(figure),
+    customers: await redis.hgetall(customers),
     counters,
     records,
     due: (await redis.lrangeBuffer(due, 0, -1)).map(ticketOf),
@@ -94,14 +105,15 @@ async function snapshot(prefix: string, key: string): Promise<Snapshot> {
 function expectSame(quick: Snapshot, general: Snapshot): void {
   const near = (a: number, b: number, what: string) => expect(Math.abs(a - b), `${what}: ${a} vs ${b}`).to.be.at.most(CLOCK_SLACK);
   expect(quick.figure).to.equal(general.figure);
+  expect(quick.customers).to.deep.equal(general.customers);
   expect(Object.keys(quick.records).sort()).to.deep.equal(Object.keys(general.records).sort());
-  for (const [id, [s, q, e, x, r]] of Object.entries(quick.records)) {
-    const [gs, gq, ge, gx, gr] = general.records[id] as Snapshot['records'][string];
-    expect([s, q, e, r], id).to.deep.equal([gs, gq, ge, gr]);
+  for (const [id, [s, q, e, x, r, who]] of Object.entries(quick.records)) {
+    const [gs, gq, ge, gx, gr, gwho] = general.records[id] as Snapshot['records'][string];
+    expect([s, q, e, r, who], id).to.deep.equal([gs, gq, ge, gr, gwho]);
     near(x, gx, `record ${id} expiry`);
   }
   expect(quick.counters === null).to.equal(general.counters === null);
-  // d n u e a m t p l f: times are d, t, p, l, f.
+  // d n u e a m t p l f k: times are d, t, p, l, f.
   const TIMES = new Set([0, 6, 7, 8, 9]);
   (quick.counters ?? []).forEach((value, i) => {
     const other = (general.counters as number[])[i] as number;
@@ -152,11 +164,26 @@ describe('Lua: the quick paths write what the general paths write', () => {
   it('a reservation that deducts', async () => {
     await copyItem(prefix, 'a', 'b');
     const nonce = 'quickGrantNonce0000000';
-    const quick = await run(quickOnly('reserveHold'), stockKeys(prefix, 'a').holds, [5, nonce, HOLD_MS, RETENTION_MS]);
-    const slow = await run(general.reserve, stockKeys(prefix, 'b').holds, [5, nonce, HOLD_MS, RETENTION_MS]);
+    const quick = await run(quickOnly('reserveHold'), stockKeys(prefix, 'a').holds, [5, nonce, HOLD_MS, RETENTION_MS, '', '']);
+    const slow = await run(general.reserve, stockKeys(prefix, 'b').holds, [5, nonce, HOLD_MS, RETENTION_MS, '', '']);
     expect(quick).to.be.an('array').with.length(3);
     expect((quick as number[])[0]).to.equal(89);
     expect((slow as number[]).slice(0, 2)).to.deep.equal([89, 89]);
+    expectSame(await snapshot(prefix, 'a'), await snapshot(prefix, 'b'));
+  });
+
+  it("a reservation counted toward its customer's limit, and one refused by it", async () => {
+    held(await store.reserve('a', 1, undefined, { customer: 'alice', limit: 3 }));
+    await copyItem(prefix, 'a', 'b');
+    const who = customerDigest('alice');
+    const args = (nonce: string) => [2, nonce, HOLD_MS, RETENTION_MS, who, 3];
+    expect(await run(quickOnly('reserveHold'), stockKeys(prefix, 'a').holds, args('limitedNonce0000000000'))).to.be.an('array').with.length(3);
+    await run(general.reserve, stockKeys(prefix, 'b').holds, args('limitedNonce0000000000'));
+    expectSame(await snapshot(prefix, 'a'), await snapshot(prefix, 'b'));
+    const quick = await run(quickOnly('reserveHold'), stockKeys(prefix, 'a').holds, args('overLimitNonce00000000'));
+    const slow = await run(general.reserve, stockKeys(prefix, 'b').holds, args('overLimitNonce00000000'));
+    expect(quick).to.deep.equal([-5, 3, 3]);
+    expect(slow).to.deep.equal([-5, 3, 3, 0]);
     expectSame(await snapshot(prefix, 'a'), await snapshot(prefix, 'b'));
   });
 
@@ -165,16 +192,22 @@ describe('Lua: the quick paths write what the general paths write', () => {
     // The figure written anew: the quiet key is set by the next general call.
     expect(await store.reserve('a', 5)).to.deep.equal({ status: 'insufficient', available: 1 });
     await copyItem(prefix, 'a', 'b');
-    const quick = await run(quickOnly('reserveHold'), stockKeys(prefix, 'a').holds, [5, 'quickRefusalNonce00000', HOLD_MS, RETENTION_MS]);
-    const slow = await run(general.reserve, stockKeys(prefix, 'b').holds, [5, 'quickRefusalNonce00000', HOLD_MS, RETENTION_MS]);
+    const quick = await run(quickOnly('reserveHold'), stockKeys(prefix, 'a').holds, [5, 'quickRefusalNonce00000', HOLD_MS, RETENTION_MS, '', '']);
+    const slow = await run(general.reserve, stockKeys(prefix, 'b').holds, [5, 'quickRefusalNonce00000', HOLD_MS, RETENTION_MS, '', '']);
     expect(quick).to.equal('1');
     expect(slow).to.deep.equal([-2, 1, 0, 0]);
     expectSame(await snapshot(prefix, 'a'), await snapshot(prefix, 'b'));
   });
 
-  for (const action of ['prepare', 'commit', 'release'] as const) {
-    it(`a ${action}`, async () => {
-      const h = held(await store.reserve('a', 4));
+  for (const [action, customer] of [
+    ['prepare', undefined],
+    ['commit', undefined],
+    ['release', undefined],
+    ['prepare', 'alice'],
+    ['release', 'alice'],
+  ] as const) {
+    it(`a ${action}${customer ? ' of a hold counted toward its customer' : ''}`, async () => {
+      const h = held(await store.reserve('a', 4, undefined, customer ? { customer, limit: 10 } : undefined));
       // A first commit stretches the records' life to the retention: the general path's work.
       const first = held(await store.reserve('a', 1));
       await store.commit(first.holdId);
@@ -204,7 +237,7 @@ describe('Lua: the quick paths write what the general paths write', () => {
     const empty = shared.prefix();
     const fresh = createStockStore({ redis: shared.redis, prefix: empty });
     await fresh.setStock('c', 10);
-    const first = await run(quickOnly('reserveHold'), stockKeys(empty, 'c').holds, [1, 'firstHoldNonce00000000', HOLD_MS, RETENTION_MS]);
+    const first = await run(quickOnly('reserveHold'), stockKeys(empty, 'c').holds, [1, 'firstHoldNonce00000000', HOLD_MS, RETENTION_MS, '', '']);
     expect(first).to.equal('general');
     // The last open hold's commit moves the quiet key too.
     const only = held(await fresh.reserve('c', 1));

@@ -1,16 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { badInput } from '../errors';
 import type { ResetBlocker } from '../scripts/commands';
-import type { DatabaseStock, ReconcileReport } from '../types';
+import type { DatabaseStock, ReconcileOptions, ReconcileReport } from '../types';
 import { backoffDelay } from '../util/backoff';
 import { assertKey, assertStockFigure, UNLIMITED_STOCK } from '../validation/input';
 import { reportExpired, type StoreContext } from './context';
+import { checkCustomerCounts } from './customer-counts';
 import { readItem, type ItemTotals } from './read-item';
 import { untilReaped } from './until-reaped';
 
 /**
  * {@link StockStore.reconcile}. A fix is made under the initialisation lock
- * (so it never meets a load), by resetFigure-6, which refuses while a hold is
+ * (so it never meets a load), by resetFigure-7, which refuses while a hold is
  * prepared or in doubt: its order may be in the database's figure already,
  * and database - held would count its units twice. With `databaseStock` a
  * function, a fix refused for prepared holds (orders committing right now,
@@ -21,7 +22,7 @@ export async function reconcile(
   ctx: StoreContext,
   key: string,
   databaseStock: DatabaseStock,
-  options: { fix?: boolean } | undefined,
+  options: ReconcileOptions | undefined,
 ): Promise<ReconcileReport> {
   assertKey(key);
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
@@ -40,7 +41,9 @@ export async function reconcile(
     if (!retry) {
       const fixed = options?.fix === true && drift !== 0 && totals.figure !== null && blocker === null;
       ctx.config.emit?.({ type: 'reconciled', key, drift, fixed });
-      return report(key, database, totals, drift, fixed, blocker === 'prepared' || blocker === 'in-doubt' ? blocker : null);
+      const result = report(key, database, totals, drift, fixed, blocker === 'prepared' || blocker === 'in-doubt' ? blocker : null);
+      if (options?.customers === true) result.customers = await checkCustomerCounts(ctx, key);
+      return result;
     }
     await sleep(Math.min(deadline - Date.now(), backoffDelay(attempt, 10, 100)));
   }

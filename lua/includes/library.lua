@@ -2,8 +2,8 @@
   The library of the hold scripts, as functions of the table L (and the
   includes' own): reaping due holds, forgetting settled records, stretching
   the keys' lives, moving the quiet key, writing a figure. A script declares
-  `local L = {}` before this include. The hot scripts (reserveHold-6,
-  settleHold-6) paste it inside a `library()` function instead, run on
+  `local L = {}` before this include. The hot scripts (reserveHold-7,
+  settleHold-7) paste it inside a `library()` function instead, run on
   first use: every Lua closure a script makes costs Redis time on every
   call, and their quick paths need none of these.
 
@@ -49,6 +49,9 @@ L.PURGE_BATCH = 1000
 -- Tickets read per LRANGE: most calls find a handful due, not a batch.
 local TICKET_CHUNK = 64
 
+-- The keys that live together, by l (see includes/counters).
+local ITEM_KEYS = { 2, 3, 4, 5, 7 }
+
 -- `at` and a quarter more of the time until then: stretched lives outlast
 -- their need, so that stretching is rare.
 function L.withSlack(now, at)
@@ -57,9 +60,9 @@ end
 
 --[[
   Stretches the lives (see needsLife in includes/open): the figure past
-  `figureNeed` (learning its TTL with PTTL when not known), keys 2-5 past
-  `need` and past the figure while it has open holds, or for ever when the
-  figure never expires. Writes the counters.
+  `figureNeed` (learning its TTL with PTTL when not known), keys 2-5 and 7
+  past `need` and past the figure while it has open holds or a limit, or
+  for ever when the figure never expires. Writes the counters.
 ]]
 function L.keepAlive(keys, c, now, need, figureNeed)
   local figureAt, keysAt
@@ -73,13 +76,14 @@ function L.keepAlive(keys, c, now, need, figureNeed)
       figureAt = c.f
     end
   end
-  if c.n > 0 and c.f == -1 then
+  local bound = c.n > 0 or c.k > 0
+  if bound and c.f == -1 then
     if c.l ~= -1 then
       c.l = -1
       keysAt = 'never'
     end
   else
-    if c.n > 0 and c.f > need then
+    if bound and c.f > need then
       need = c.f
     end
     if c.l == -1 or need > c.l then
@@ -93,11 +97,11 @@ function L.keepAlive(keys, c, now, need, figureNeed)
     redis.call('PEXPIREAT', keys[1], figureAt)
   end
   if keysAt == 'never' then
-    for i = 2, 5 do
+    for _, i in ipairs(ITEM_KEYS) do
       redis.call('PERSIST', keys[i])
     end
   elseif keysAt then
-    for i = 2, 5 do
+    for _, i in ipairs(ITEM_KEYS) do
       redis.call('PEXPIREAT', keys[i], keysAt)
     end
   end
@@ -233,10 +237,12 @@ end
   Writes a figure and starts a new epoch with it: holds taken before give
   nothing back to it. With nx, only where no figure is (SET NX: a figure
   already written, and maybe already deducted from, is never overwritten;
-  correctness rests on this, not on the initialisation lock). Changes the
-  counters, and writes them when it wrote. Returns true when it wrote.
+  correctness rests on this, not on the initialisation lock). `limit`, when
+  given (a figure loaded from the database), becomes the item's own
+  per-customer limit (0: none). Changes the counters, and writes them when
+  it wrote. Returns true when it wrote.
 ]]
-function L.writeFigure(keys, c, now, stock, ttlSeconds, nx, retentionMs)
+function L.writeFigure(keys, c, now, stock, ttlSeconds, nx, retentionMs, limit)
   local args = { 'SET', keys[1], stock }
   if ttlSeconds > 0 then
     args[#args + 1] = 'EX'
@@ -251,13 +257,20 @@ function L.writeFigure(keys, c, now, stock, ttlSeconds, nx, retentionMs)
   c.e = c.e + 1
   c.a = c.e
   c.f = ttlSeconds > 0 and now + ttlSeconds * 1000 or -1
+  if limit then
+    c.k = limit
+  end
   -- Should the counters go (the item idle), the next figure starts at epoch
   -- 1: no record is left then to mistake it for its own.
-  local need = c.f > 0 and c.f or now + retentionMs
+  L.keepCounters(keys, c, now, c.f > 0 and c.f or now + retentionMs)
+  return true
+end
+
+-- Writes the counters, with the lives they need past `need`.
+function L.keepCounters(keys, c, now, need)
   if needsLife(c, need) then
     L.keepAlive(keys, c, now, need)
   else
     redis.call('HSET', keys[2], '#', packCounters(c))
   end
-  return true
 end

@@ -27,12 +27,17 @@ local function queueTicket(keys, c, id, at)
 end
 
 -- A new hold of `qty` units (0 for unlimited stock) falling due at `at`;
--- `code` is the reserve's answer. Returns its record.
-local function openHold(keys, c, id, qty, code, at)
+-- `code` is the reserve's answer. Counted toward a limit, it keeps `who`
+-- and the units counted, `w` (see includes/limits). Returns its record.
+local function openHold(keys, c, id, qty, code, at, who, w)
   queueTicket(keys, c, id, at)
   c.n = c.n + 1
   c.u = c.u + qty
-  return struct.pack(RECORD, 'h', qty, c.e, at, code)
+  local record = struct.pack(RECORD, 'h', qty, c.e, at, code)
+  if who then
+    record = record .. struct.pack(CUSTOMER_UNITS, w) .. who
+  end
+  return record
 end
 
 --[[
@@ -57,20 +62,22 @@ local function writeHolds(keys, c, now, id, record, purges)
 end
 
 --[[
-  Whether keepAlive (see includes/library) must run: keys 2-5 must live
-  until `need` (a hold's expiry, a record's purge time) and past the figure
-  while it has open holds (for ever with a figure that never expires), and
-  the figure past `figureNeed` (a hold's expiry), if given. False on almost
-  every call: lives are stretched with a quarter to spare.
+  Whether keepAlive (see includes/library) must run: keys 2-5 and 7 must
+  live until `need` (a hold's expiry, a record's purge time) and past the
+  figure while it has open holds or a limit (for ever with a figure that
+  never expires), and the figure past `figureNeed` (a hold's expiry), if
+  given. False on almost every call: lives are stretched with a quarter to
+  spare.
 ]]
 local function needsLife(c, need, figureNeed)
   if figureNeed and c.f ~= -1 and figureNeed > c.f then
     return true
   end
-  if c.n > 0 and c.f == -1 then
+  local bound = c.n > 0 or c.k > 0
+  if bound and c.f == -1 then
     return c.l ~= -1
   end
-  if c.n > 0 and c.f > need then
+  if bound and c.f > need then
     need = c.f
   end
   return c.l == -1 or need > c.l

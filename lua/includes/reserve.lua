@@ -1,8 +1,9 @@
 --[[
-  Reserving one item under a hold: the general path of reserveHold-6 (after
-  its quick answers) and initAndReserveHold-6's; a cart's lines' figures.
+  Reserving one item under a hold: the general path of reserveHold-7 (after
+  its quick answers) and initAndReserveHold-7's; a cart's lines' figures.
 ]]
 --- @include "includes/library"
+--- @include "includes/limits"
 
 -- The figure from its GET reply: a number, or nil when absent; an error
 -- reply for anything that is not a stock figure.
@@ -21,7 +22,10 @@ end
   Reserves `qty` units under hold `id`, once per nonce: a resent call
   (ioredis resends what was in flight when a connection dropped) gets the
   first answer back and deducts nothing. `raw` is the figure's GET reply;
-  `got`, HMGET holds id '#', when the caller read it already.
+  `got`, HMGET holds id '#', when the caller read it already. `who` (nil:
+  none) is the customer, `limit` the call's own limit (nil: the item's):
+  a grant that would take the customer past it is refused (LIMIT) and
+  deducts nothing (see includes/limits).
 
   A refusal must first see every due hold's units back: with no open hold
   due, it is answered at once; else it reaps a batch, and answers
@@ -30,9 +34,9 @@ end
   a batch anyway, if one is due, so that steady sales keep up with expiry).
 
   Returns { code, available, expiresAt, expired, replayed }, trailing zeros
-  left out: see reserveHold-6.
+  left out, or { LIMIT, bought, limit, expired }: see reserveHold-7.
 ]]
-function L.reserveOne(keys, id, qty, holdMs, retentionMs, raw, got)
+function L.reserveOne(keys, id, qty, holdMs, retentionMs, raw, got, who, limit)
   got = got or redis.call('HMGET', keys[2], id, '#')
   if got[1] then
     return L.replay(got[1])
@@ -64,13 +68,24 @@ function L.reserveOne(keys, id, qty, holdMs, retentionMs, raw, got)
   if c.p ~= 0 and c.p <= now then
     L.purge(keys, c, now)
   end
+  local limited = limitFor(c, who, limit)
+  local bought = overLimit(keys, who, qty, limited)
+  if bought then
+    -- What reaping or purging changed.
+    writeHolds(keys, c, now)
+    return { LIMIT, bought, limited, expired }
+  end
   local code, taken = UNLIMITED, 0
   if stock ~= UNLIMITED then
     code = redis.call('DECRBY', keys[1], qty)
     taken = qty
   end
   local at = now + holdMs
-  writeHolds(keys, c, now, id, openHold(keys, c, id, taken, code, at))
+  local counted = limited > 0 and who or nil
+  writeHolds(keys, c, now, id, openHold(keys, c, id, taken, code, at, counted, qty))
+  if counted then
+    countToward(keys, c, who, qty)
+  end
   if needsLife(c, at, at) then
     L.keepAlive(keys, c, now, at, at)
   end

@@ -11,8 +11,8 @@
   lose them for good. Nor while due holds are left to reap.
 
   Input:
-    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
-               includes/counters)
+    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+               (see includes/counters)
     ARGV[1] database stock (integer >= -1)
     ARGV[2] how long a settled hold's record is kept, ms
 

@@ -4,8 +4,8 @@
   again until it is 0), and one page of its open or in-doubt holds.
 
   Input:
-    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
-               includes/counters)
+    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+               (see includes/counters)
     ARGV[1] how long a settled hold's record is kept, ms
     ARGV[2] which holds to list: 'none' (totals only), 'all' (open holds,
             a page of HSCAN from cursor ARGV[3]) or 'in-doubt' (from
@@ -17,7 +17,8 @@
     figure   the stock figure, or false when absent
     units    units in open holds (prepared and in-doubt ones included)
     count    number of open holds
-    list     flat { nonce, qty, expiresAt, state letter, ... } for the page
+    list     flat { nonce, qty, expiresAt, state letter, customer ('' for
+             none), units counted toward the customer, ... } for the page
     expired  how many holds this call expired (for metrics)
     inDoubt  number of in-doubt holds    prepared  number of prepared holds
     more     1 while due holds are left to reap
@@ -44,6 +45,8 @@ local function add(id, hold)
   list[#list + 1] = hold.q
   list[#list + 1] = hold.x
   list[#list + 1] = hold.s
+  list[#list + 1] = hold.who or ''
+  list[#list + 1] = hold.w or 0
 end
 if mode == 'all' then
   local page = redis.call('HSCAN', KEYS[2], from, 'COUNT', size)

@@ -19,8 +19,8 @@
   what the general path (L.settleOne, includes/settleOne) writes then.
 
   Input:
-    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
-               includes/counters)
+    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+               (see includes/counters)
     ARGV[1] the hold's nonce
     ARGV[2] 'prepare', 'commit' or 'release'
     ARGV[3] how long a settled hold's record is kept, ms
@@ -38,25 +38,36 @@
 local id, action, retentionMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local got = redis.call('HMGET', KEYS[2], id, '#')
 if got[1] and got[2] then
-  local s, q, e, x, r = struct.unpack(RECORD, got[1])
+  local s, q, e, x, r, rest = struct.unpack(RECORD, got[1])
   local now = nowMs()
   if (s == 'h' or s == 'p') and x > now then
-    local d, n, u, ce, a, m, t, p, l, f = struct.unpack(COUNTERS, got[2])
+    local d, n, u, ce, a, m, t, p, l, f, k = struct.unpack(COUNTERS, got[2])
+    -- A limited hold's customer and units, kept as they are.
+    local customer = string.sub(got[1], rest)
     if action == 'prepare' then
       if s == 'p' then
         return { s, 0, 0 }
       end
-      redis.call('HSET', KEYS[2], id, struct.pack(RECORD, 'p', q, e, x, r),
-        '#', struct.pack(COUNTERS, d, n, u, ce, a, m + 1, t, p, l, f))
+      redis.call('HSET', KEYS[2], id, struct.pack(RECORD, 'p', q, e, x, r) .. customer,
+        '#', struct.pack(COUNTERS, d, n, u, ce, a, m + 1, t, p, l, f, k))
       return { 'p', 1, 0 }
     end
     local purgeAt = now + retentionMs
     if n > 1 and (p == 0 or p > now) and (l == -1 or purgeAt <= l) then
       local state = action == 'commit' and 'c' or 'r'
-      if state == 'r' and q > 0 and e >= a then
-        local stock = tonumber(redis.call('GET', KEYS[1]))
-        if stock and stock ~= -1 then
-          redis.call('INCRBY', KEYS[1], q)
+      if state == 'r' then
+        if q > 0 and e >= a then
+          local stock = tonumber(redis.call('GET', KEYS[1]))
+          if stock and stock ~= -1 then
+            redis.call('INCRBY', KEYS[1], q)
+          end
+        end
+        if customer ~= '' then
+          local w = struct.unpack(CUSTOMER_UNITS, customer)
+          local who = string.sub(customer, 5)
+          if redis.call('HINCRBY', KEYS[7], who, -w) <= 0 then
+            redis.call('HDEL', KEYS[7], who)
+          end
         end
       end
       if redis.call('RPUSH', KEYS[5], struct.pack(TICKET_TIME, purgeAt) .. id) == 1 and l > 0 then
@@ -65,8 +76,8 @@ if got[1] and got[2] then
       if s == 'p' then
         m = m - 1
       end
-      redis.call('HSET', KEYS[2], id, struct.pack(RECORD, state, q, e, x, r),
-        '#', struct.pack(COUNTERS, d, n - 1, u - q, ce, a, m, t, p == 0 and purgeAt or p, l, f))
+      redis.call('HSET', KEYS[2], id, struct.pack(RECORD, state, q, e, x, r) .. customer,
+        '#', struct.pack(COUNTERS, d, n - 1, u - q, ce, a, m, t, p == 0 and purgeAt or p, l, f, k))
       return { state, 1, 0 }
     end
   end
