@@ -21,17 +21,7 @@ local L = {}
 --- @include "includes/library"
 
 local qty, retentionMs, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local packed = redis.call('HGET', KEYS[2], '#')
-local c = readCounters(packed)
-local now = nowMs()
-local expired = 0
-if L.isDue(c, now) then
-  expired = L.reap(KEYS, c, now, retentionMs)
-end
-L.purge(KEYS, c, now)
-if packed and packCounters(c) ~= packed then
-  writeHolds(KEYS, c, now)
-end
+local c, now, expired = L.tidy(KEYS, retentionMs)
 if L.isDue(c, now) then
   return { 'again', false, expired }
 end

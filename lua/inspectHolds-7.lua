@@ -28,17 +28,7 @@ local L = {}
 --- @include "includes/library"
 
 local retentionMs, mode, from, size = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
-local packed = redis.call('HGET', KEYS[2], '#')
-local c = readCounters(packed)
-local now = nowMs()
-local expired = 0
-if L.isDue(c, now) then
-  expired = L.reap(KEYS, c, now, retentionMs)
-end
-L.purge(KEYS, c, now)
-if packed and packCounters(c) ~= packed then
-  writeHolds(KEYS, c, now)
-end
+local c, now, expired = L.tidy(KEYS, retentionMs)
 local list, nextPage = {}, '0'
 local function add(id, hold)
   list[#list + 1] = id

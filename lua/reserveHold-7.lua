@@ -84,13 +84,6 @@ if stock and stock % 1 == 0 and stock >= UNLIMITED then
   end
 end
 
-local L
-local function library()
-  if not L then
-    L = {}
---- @include "includes/reserve"
-  end
-  return L
-end
+--- @include "includes/lazyLibrary"
 
 return library().reserveOne(KEYS, id, qty, tonumber(ARGV[3]), tonumber(ARGV[4]), raw, got, who, limit)

@@ -27,14 +27,7 @@ local L = {}
 --- @include "includes/library"
 
 local database, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
-local packed = redis.call('HGET', KEYS[2], '#')
-local c = readCounters(packed)
-local now = nowMs()
-local expired = 0
-if L.isDue(c, now) then
-  expired = L.reap(KEYS, c, now, retentionMs)
-end
-L.purge(KEYS, c, now)
+local c, now, expired = L.tidy(KEYS, retentionMs)
 local before = redis.call('GET', KEYS[1])
 local blocker = false
 if L.isDue(c, now) then
@@ -54,8 +47,6 @@ if not blocker then
   end
   redis.call('SET', KEYS[1], after, 'KEEPTTL')
   c.a = 0
-end
-if packed and packCounters(c) ~= packed or not blocker then
   writeHolds(KEYS, c, now)
   if needsLife(c, now + retentionMs) then
     L.keepAlive(KEYS, c, now, now + retentionMs)

@@ -83,13 +83,6 @@ if got[1] and got[2] then
   end
 end
 
-local L
-local function library()
-  if not L then
-    L = {}
---- @include "includes/settleOne"
-  end
-  return L
-end
+--- @include "includes/lazyLibrary"
 
 return library().settleOne(KEYS, id, action, retentionMs, got)

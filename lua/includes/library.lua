@@ -2,10 +2,8 @@
   The library of the hold scripts, as functions of the table L (and the
   includes' own): reaping due holds, forgetting settled records, stretching
   the keys' lives, moving the quiet key, writing a figure. A script declares
-  `local L = {}` before this include. The hot scripts (reserveHold-7,
-  settleHold-7) paste it inside a `library()` function instead, run on
-  first use: every Lua closure a script makes costs Redis time on every
-  call, and their quick paths need none of these.
+  `local L = {}` before this include; the hot scripts build it on first use
+  instead (includes/lazyLibrary).
 
   Reaping and purging take a bounded batch per call: a script's work never
   grows with what piled up (200,000 holds that fall due together are
@@ -207,6 +205,27 @@ function L.reap(keys, c, now, retentionMs, budget)
     L.keepAlive(keys, c, now, now + retentionMs)
   end
   return expired, giveBack(keys, owed)
+end
+
+--[[
+  The start of every script that reads the figure: the item's counters,
+  with a batch of due holds reaped and a batch of settled records forgotten
+  when due, and what that changed written. Returns the counters, the time
+  and how many holds expired; L.isDue(c, now) then says whether more are due.
+]]
+function L.tidy(keys, retentionMs)
+  local packed = redis.call('HGET', keys[2], '#')
+  local c = readCounters(packed)
+  local now = nowMs()
+  local expired = 0
+  if L.isDue(c, now) then
+    expired = L.reap(keys, c, now, retentionMs)
+  end
+  L.purge(keys, c, now)
+  if packed and packCounters(c) ~= packed then
+    writeHolds(keys, c, now)
+  end
+  return c, now, expired
 end
 
 -- Whether a ticket is due that no call has reaped yet.
