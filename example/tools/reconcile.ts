@@ -2,6 +2,7 @@
  * `npm run reconcile [-- --fix]`: every product's Redis figure against the
  * database, as a table. It opens the database and Redis only, not the app.
  */
+import createError from 'http-errors';
 import { createStockStore, type ReconcileReport, type StockStore } from '../../lib';
 import { loadStock } from '../checkout';
 import { config } from '../config';
@@ -17,13 +18,20 @@ import { openServices } from '../services';
  * stock) and, with `fix`, resets the figures that drifted. The stock is
  * given as a function that reads the product's row: a fix held back by
  * orders committing right now (prepared holds) reads it again once they
- * are done, rather than counting their units twice.
+ * are done, rather than counting their units twice. A product deleted
+ * after the list was read (its read is a 404) is left out.
  */
 export async function reconcileAll(db: Database, store: StockStore, fix: boolean): Promise<ReconcileReport[]> {
   await resolveInDoubtOrders(db, store);
   const products = await db.Product.findAll({ attributes: ['sku'], order: [['sku', 'ASC']] });
   const reports: ReconcileReport[] = [];
-  for (const { sku } of products) reports.push(await store.reconcile(sku, () => loadStock(db, sku), { fix }));
+  for (const { sku } of products) {
+    try {
+      reports.push(await store.reconcile(sku, () => loadStock(db, sku), { fix }));
+    } catch (error) {
+      if (!(createError.isHttpError(error) && error.status === 404)) throw error;
+    }
+  }
   return reports;
 }
 
