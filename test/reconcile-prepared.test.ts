@@ -9,7 +9,7 @@
  * invariant the fix exists for: figure + units in open holds == database.
  */
 import { expect } from 'chai';
-import { createStockStore, type ReconcileReport, type StockStore } from '../lib';
+import { createStockStore, type DatabaseStock, type ReconcileReport, type StockStore } from '../lib';
 import { EventLog } from './helpers/events';
 import { held, sleepPast, type Held } from './helpers/holds';
 import { useSharedRedis } from './helpers/redis';
@@ -173,18 +173,30 @@ describe('reconcile while holds are prepared or in doubt', () => {
   });
 
   describe('what a fix cannot tell (README: Reconcile)', () => {
-    it('an order that commits after the database was read: over-stated by its units, which the next run shows and repairs', async () => {
-      const { store } = make();
-      await store.setStock('sku', 10);
-      const hold = held(await store.reserve('sku', 4));
-      const database = 10; // read while the order was still held
-      await store.prepare(hold.holdId);
-      await store.commit(hold.holdId); // its COMMIT went through: the database has 6 now
-      expect(await store.reconcile('sku', database, { fix: true })).to.deep.include({ redis: 6, held: 0, drift: -4, fixed: true });
-      expect(await store.reconcile('sku', 6)).to.deep.include({ redis: 10, held: 0, drift: 4 });
-      expect(await store.reconcile('sku', 6, { fix: true })).to.deep.include({ fixed: true });
-      await expectInStep(store, 6);
-    });
+    for (const form of ['a number', 'a function'] as const) {
+      it(`an order that commits after the database was read (${form}): over-stated by its units, which the next run shows and repairs`, async () => {
+        const { store } = make();
+        await store.setStock('sku', 10);
+        const hold = held(await store.reserve('sku', 4));
+        // The order prepares and commits (the database has 6 now) right after the database was read, still at 10.
+        const commitOrder = async () => {
+          await store.prepare(hold.holdId);
+          await store.commit(hold.holdId);
+        };
+        let database: DatabaseStock = async () => {
+          await commitOrder();
+          return 10;
+        };
+        if (form === 'a number') {
+          database = 10;
+          await commitOrder();
+        }
+        expect(await store.reconcile('sku', database, { fix: true })).to.deep.include({ redis: 6, held: 0, drift: -4, fixed: true });
+        expect(await store.reconcile('sku', 6)).to.deep.include({ redis: 10, held: 0, drift: 4 });
+        expect(await store.reconcile('sku', 6, { fix: true })).to.deep.include({ fixed: true });
+        await expectInStep(store, 6);
+      });
+    }
 
     it('a shop that does not prepare: an order in the database whose hold is not committed yet is counted twice, and a fix loses its units', async () => {
       const { store } = make();
