@@ -223,4 +223,19 @@ describe('example app: Idempotency-Keys belong to their customer', function () {
     await twoCustomersOneKey(await browser(), await browser(), 'carts');
   });
 
+  it('a request that names no customer (no cookie yet) is a new customer: its retries must bring the cookie it was given', async () => {
+    const sku = await addProduct(shop, 10, 'scope-first-visit');
+    const key = `first-visit-${sku}`;
+    const first = await order(shop, sku, 1).set('Idempotency-Key', key).expect(201);
+    const cookie = ([] as string[]).concat(first.headers['set-cookie'] ?? []).find((c) => c.startsWith('customer='));
+    expect(cookie, 'Set-Cookie on the first order').to.be.a('string');
+    // The same key without the cookie: another customer, another order.
+    const stranger = await order(shop, sku, 1).set('Idempotency-Key', key).expect(201);
+    expect(stranger.body.id).to.not.equal(first.body.id);
+    // With it: the first customer's retry.
+    const retry = await order(shop, sku, 1).set('Idempotency-Key', key).set('Cookie', (cookie as string).split(';')[0] as string).expect(201);
+    expect(retry.headers['idempotent-replayed']).to.equal('true');
+    expect(retry.body).to.deep.equal(first.body);
+    expect(await figures(shop, sku)).to.deep.include({ dbStock: 8, orders: 2 });
+  });
 });
