@@ -13,7 +13,8 @@
     ARGV[3] where the page starts (HSCAN cursor, or offset); '0' first
     ARGV[4] about how many to read for the page
 
-  Output: { figure, units, count, list, expired, inDoubt, prepared, more, next }
+  Output: { figure, units, count, list, expired, inDoubt, prepared, more, next,
+            prepares }
     figure   the stock figure, or false when absent
     units    units in open holds (prepared and in-doubt ones included)
     count    number of open holds
@@ -23,6 +24,7 @@
     inDoubt  number of in-doubt holds    prepared  number of prepared holds
     more     1 while due holds are left to reap
     next     where the next page starts, '0' after the last
+    prepares prepares so far (g, see includes/counters)
 ]]
 local L = {}
 --- @include "includes/library"
@@ -74,4 +76,5 @@ return {
   c.m,
   L.isDue(c, now) and 1 or 0,
   nextPage,
+  c.g,
 }

@@ -49,7 +49,7 @@ if stock and stock % 1 == 0 and stock >= UNLIMITED then
   else
     got = redis.call('HMGET', KEYS[2], id, '#')
     if not got[1] and got[2] then
-      local d, n, u, e, a, m, t, p, l, f, k = struct.unpack(COUNTERS, got[2])
+      local d, n, u, e, a, m, t, p, l, f, k, g = struct.unpack(COUNTERS, got[2])
       local now = nowMs()
       local at = now + tonumber(ARGV[3])
       -- Holds open and none due (the quiet key stays as it is), nothing to
@@ -74,7 +74,7 @@ if stock and stock % 1 == 0 and stock >= UNLIMITED then
           redis.call('PEXPIREAT', KEYS[3], l)
         end
         redis.call('HSET', KEYS[2], id, struct.pack(RECORD, 'h', taken, e, at, code) .. record,
-          '#', struct.pack(COUNTERS, d, n + 1, u + taken, e, a, m, at, p, l, f, k))
+          '#', struct.pack(COUNTERS, d, n + 1, u + taken, e, a, m, at, p, l, f, k, g))
         if limited > 0 and redis.call('HINCRBY', KEYS[7], who, qty) == qty and l > 0 then
           redis.call('PEXPIREAT', KEYS[7], l)
         end

@@ -41,7 +41,7 @@ if got[1] and got[2] then
   local s, q, e, x, r, rest = struct.unpack(RECORD, got[1])
   local now = nowMs()
   if (s == 'h' or s == 'p') and x > now then
-    local d, n, u, ce, a, m, t, p, l, f, k = struct.unpack(COUNTERS, got[2])
+    local d, n, u, ce, a, m, t, p, l, f, k, g = struct.unpack(COUNTERS, got[2])
     -- A limited hold's customer and units, kept as they are.
     local customer = string.sub(got[1], rest)
     if action == 'prepare' then
@@ -49,7 +49,7 @@ if got[1] and got[2] then
         return { s, 0, 0 }
       end
       redis.call('HSET', KEYS[2], id, struct.pack(RECORD, 'p', q, e, x, r) .. customer,
-        '#', struct.pack(COUNTERS, d, n, u, ce, a, m + 1, t, p, l, f, k))
+        '#', struct.pack(COUNTERS, d, n, u, ce, a, m + 1, t, p, l, f, k, g + 1))
       return { 'p', 1, 0 }
     end
     local purgeAt = now + retentionMs
@@ -77,7 +77,7 @@ if got[1] and got[2] then
         m = m - 1
       end
       redis.call('HSET', KEYS[2], id, struct.pack(RECORD, state, q, e, x, r) .. customer,
-        '#', struct.pack(COUNTERS, d, n - 1, u - q, ce, a, m, t, p == 0 and purgeAt or p, l, f, k))
+        '#', struct.pack(COUNTERS, d, n - 1, u - q, ce, a, m, t, p == 0 and purgeAt or p, l, f, k, g))
       return { state, 1, 0 }
     end
   end

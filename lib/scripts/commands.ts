@@ -51,6 +51,7 @@ export type InspectReply = [
   prepared: number,
   more: 0 | 1,
   next: string,
+  prepares: number,
 ];
 
 /** Why resetFigure-7 wrote nothing. */
@@ -87,7 +88,7 @@ export interface StockCommands {
   ): Promise<[state: string, expiresAt: number, expired: number]>;
   inspectHolds(...args: [...HoldKeys, retentionMs: number, list: HoldList, from: string, size: number]): Promise<InspectReply>;
   resetFigure(
-    ...args: [...HoldKeys, databaseStock: number, retentionMs: number]
+    ...args: [...HoldKeys, databaseStock: number, retentionMs: number, preparesSeen: number | '']
   ): Promise<[before: number | null, after: number | null, expired: number, blocker: ResetBlocker | null]>;
   setStock(
     ...args: [...HoldKeys, stock: number, ttlSeconds: number, mode: 'NX' | '', retentionMs: number, itemLimit: number | '']

@@ -15,6 +15,8 @@ export interface ItemTotals {
   count: number;
   inDoubt: number;
   prepared: number;
+  /** Prepares so far (never goes down; see lua/includes/counters.lua). */
+  prepares: number;
 }
 
 /** Holds a page lists at most: one call's bounded work. */
@@ -32,9 +34,9 @@ function inspect(ctx: StoreContext, key: string, list: 'none' | 'all' | 'in-doub
 
 /** The figure and the open holds' totals, once every due hold's units are back. */
 export async function readItem(ctx: StoreContext, key: string): Promise<ItemTotals> {
-  const [figure, units, count, , expired, inDoubt, prepared] = await inspect(ctx, key, 'none', '0');
+  const [figure, units, count, , expired, inDoubt, prepared, , , prepares] = await inspect(ctx, key, 'none', '0');
   reportExpired(ctx, key, expired);
-  return { figure: figure === null ? null : Number(figure), units, count, inDoubt, prepared };
+  return { figure: figure === null ? null : Number(figure), units, count, inDoubt, prepared, prepares };
 }
 
 /** An open hold as listed, with the customer it counts toward (their digest; '' for none) and the units counted. */

@@ -13,10 +13,16 @@ import { untilReaped } from './until-reaped';
  * {@link StockStore.reconcile}. A fix is made under the initialisation lock
  * (so it never meets a load), by resetFigure-7, which refuses while a hold is
  * prepared or in doubt: its order may be in the database's figure already,
- * and database - held would count its units twice. With `databaseStock` a
- * function, a fix refused for prepared holds (orders committing right now,
- * typically for milliseconds) reads the database again and retries, with
- * jittered backoff, until `initTimeoutMs`.
+ * and database - held would count its units twice.
+ *
+ * With `databaseStock` a function, Redis is read first, then the database,
+ * and the fix is refused when a hold was prepared in between (every order's
+ * database commit follows its prepare): an order that committed after the
+ * database was read, and settled in Redis since, would be counted on
+ * neither side. Refused so, it reads both again and retries, with jittered
+ * backoff, until `initTimeoutMs`. With a number, the caller read the
+ * database at a time this cannot know: the fix can over-state by the orders
+ * that committed after that read.
  */
 export async function reconcile(
   ctx: StoreContext,
@@ -30,14 +36,18 @@ export async function reconcile(
   }
   const read = typeof databaseStock === 'function' ? databaseStock : () => databaseStock;
   const deadline = Date.now() + ctx.config.initTimeoutMs;
+  const live = typeof databaseStock === 'function';
   for (let attempt = 0; ; attempt++) {
+    const before = live ? await readItem(ctx, key) : undefined;
     const database = await read();
     assertStockFigure(database);
-    const totals = await readItem(ctx, key);
+    const totals = before ?? (await readItem(ctx, key));
     const drift = driftOf(totals.figure, totals.units, database);
     let blocker: ResetBlocker | null = null;
-    if (options?.fix === true && drift !== 0 && totals.figure !== null) blocker = await resetFigure(ctx, key, database);
-    const retry = blocker === 'prepared' && typeof databaseStock === 'function' && Date.now() < deadline;
+    if (options?.fix === true && drift !== 0 && totals.figure !== null) {
+      blocker = totals.prepared > 0 ? 'prepared' : await resetFigure(ctx, key, database, before ? before.prepares : '');
+    }
+    const retry = blocker === 'prepared' && live && Date.now() < deadline;
     if (!retry) {
       const fixed = options?.fix === true && drift !== 0 && totals.figure !== null && blocker === null;
       ctx.config.emit?.({ type: 'reconciled', key, drift, fixed });
@@ -50,14 +60,14 @@ export async function reconcile(
 }
 
 /** Resets the figure to database - held under the lock; why it did not, or null when it did. */
-async function resetFigure(ctx: StoreContext, key: string, database: number): Promise<ResetBlocker | null> {
+async function resetFigure(ctx: StoreContext, key: string, database: number, preparesSeen: number | ''): Promise<ResetBlocker | null> {
   const keys = ctx.keys.of(key);
   const token = await ctx.lock.acquireWithin(keys.lock, ctx.config.initTimeoutMs);
   try {
     const [, , expired, blocker] = await untilReaped(
       ctx,
       key,
-      () => ctx.caller.run(() => ctx.commands.resetFigure(...keys.holds, database, ctx.config.retentionMs)),
+      () => ctx.caller.run(() => ctx.commands.resetFigure(...keys.holds, database, ctx.config.retentionMs, preparesSeen)),
       (reply) => ({ again: reply[3] === 'reaping', expired: reply[2] }),
     );
     reportExpired(ctx, key, expired);

@@ -29,7 +29,7 @@
   gone, or now falls due at another time is dropped. So making, settling and
   extending a hold each cost O(1), and each ticket is reaped once.
 
-  The counters, eleven whole numbers packed as doubles (exact below 2^53) in
+  The counters, twelve whole numbers packed as doubles (exact below 2^53) in
   one field: one field to read and write, and no number-to-text conversion,
   which costs Redis more than the call that writes it.
     d  when the next ticket falls due (ms, Redis clock); 0: none queued
@@ -45,6 +45,9 @@
     f  when the figure expires; 0: not known; -1: never
     k  the item's own per-customer limit (0: none), given with its figure
        or by setLimit-7; a call may give its own instead
+    g  prepares so far (never goes down): every order's database commit
+       follows its prepare, so reconcile, reading this before it reads the
+       database, can tell that no order committed in between (resetFigure-7)
 
   Every key expires: keys 2-5 and 7 together at l (so a record never
   outlives its ticket, nor a ticket its record), the quiet key no later
@@ -63,12 +66,12 @@
 -- grows field by field is rehashed as it grows.
 local function readCounters(packed)
   if not packed then
-    return { d = 0, n = 0, u = 0, e = 0, a = 0, m = 0, t = 0, p = 0, l = 0, f = 0, k = 0, d0 = 0, n0 = 0 }
+    return { d = 0, n = 0, u = 0, e = 0, a = 0, m = 0, t = 0, p = 0, l = 0, f = 0, k = 0, g = 0, d0 = 0, n0 = 0 }
   end
-  local d, n, u, e, a, m, t, p, l, f, k = struct.unpack(COUNTERS, packed)
-  return { d = d, n = n, u = u, e = e, a = a, m = m, t = t, p = p, l = l, f = f, k = k, d0 = d, n0 = n }
+  local d, n, u, e, a, m, t, p, l, f, k, g = struct.unpack(COUNTERS, packed)
+  return { d = d, n = n, u = u, e = e, a = a, m = m, t = t, p = p, l = l, f = f, k = k, g = g, d0 = d, n0 = n }
 end
 
 local function packCounters(c)
-  return struct.pack(COUNTERS, c.d, c.n, c.u, c.e, c.a, c.m, c.t, c.p, c.l, c.f, c.k)
+  return struct.pack(COUNTERS, c.d, c.n, c.u, c.e, c.a, c.m, c.t, c.p, c.l, c.f, c.k, c.g)
 end

@@ -4,8 +4,8 @@
   that the hot scripts' quick paths can read and write them without making
   the functions that decode them.
 ]]
--- The counters: d n u e a m t p l f k, doubles (exact below 2^53).
-local COUNTERS = '>ddddddddddd'
+-- The counters: d n u e a m t p l f k g, doubles (exact below 2^53).
+local COUNTERS = '>dddddddddddd'
 -- A record: state letter, qty, epoch, expiry (ms), code; a limited hold's
 -- record goes on with the units its customer was counted for, then the
 -- customer.

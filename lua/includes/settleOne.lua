@@ -33,6 +33,7 @@ function L.settleOne(keys, id, action, retentionMs, got)
     if hold.s == 'h' then
       hold.s = 'p'
       c.m = c.m + 1
+      c.g = c.g + 1
       record = encodeHold(hold)
       changed = 1
     end
