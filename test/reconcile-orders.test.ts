@@ -102,7 +102,12 @@ describe('reconcile with fix racing orders that prepare and commit', function ()
       let ordering = true;
       const buyers = Promise.all(
         Array.from({ length: BUYERS }, async () => {
-          while (next < placed) await order(buyersStore, next++, sold);
+          while (next < placed) {
+            const i = next++;
+            await order(buyersStore, i, sold);
+            // Buyers are people: a few milliseconds between one's orders, so that the sale has moments without a prepare.
+            await sleep(2 + (i % 5));
+          }
         }),
       ).finally(() => {
         ordering = false;
