@@ -18,11 +18,12 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
 import { createStockStore, stockKeys, type StockStore } from '../lib';
-import { makeCartHolds, makeHolds, settleHolds } from './helpers/bulk-holds';
+import { makeCartHolds, makeHolds, outlasting, settleHolds } from './helpers/bulk-holds';
 import { EventLog } from './helpers/events';
 import { held, sleepPast } from './helpers/holds';
-import { PingPoller, raisePriority, type PingReport } from './helpers/ping-poller';
+import { raisePriority, type PingReport } from './helpers/ping-poller';
 import { RedisServer } from './helpers/redis-server';
+import { SLOWLOG_READ, watchRedis } from './helpers/watch-redis';
 
 /** SLOWLOG keeps the commands that run this long or longer, µs. */
 const SLOW_US = 20_000;
@@ -33,13 +34,6 @@ const CART_PILE = 50_000;
 const CART_ITEMS = ['cart-a', 'cart-b', 'cart-c', 'cart-d'];
 /** Units beyond those the pile holds: a reservation of one can be granted at once. */
 const EXTRA = 10;
-/**
- * How long a pile's holds last (and its settled records are kept), ms, for
- * a pile that takes `makingMs` to make: three times that and 3 s more. The
- * pile must be whole when it falls due, and a reservation that finds a hold
- * of its item due reaps a batch. Checked after each pile is made.
- */
-const pileMs = (makingMs: number) => Math.round(3 * makingMs + 3000);
 const PREFIX = 'fp:';
 
 /** A script that keeps Redis busy for ARGV[1] µs: what the checks must catch. */
@@ -48,14 +42,6 @@ local function us() local t = redis.call('TIME') return t[1] * 1000000 + t[2] en
 local start = us()
 while us() - start < tonumber(ARGV[1]) do end
 return 1`;
-
-/** What a stretch of work did to the Redis around it. */
-interface Watched<T> {
-  result: T;
-  /** The scripts (EVAL, EVALSHA) SLOWLOG kept: each one ran SLOW_US or longer. */
-  slowScripts: string[];
-  ping: PingReport;
-}
 
 describe('footprint: bounded reaping and purging (private redis-server)', function () {
   this.timeout(120_000);
@@ -91,18 +77,20 @@ describe('footprint: bounded reaping and purging (private redis-server)', functi
 
   before(async function () {
     this.timeout(600_000);
-    server = await RedisServer.start({ args: ['--slowlog-log-slower-than', String(SLOW_US), '--slowlog-max-len', '1000'] });
+    server = await RedisServer.start({ args: ['--slowlog-log-slower-than', String(SLOW_US), '--slowlog-max-len', String(SLOWLOG_READ)] });
     raisePriority(server.pid);
     admin = new Redis(server.url);
     builder = new Redis(server.url);
     shop = new Redis(server.url);
     store = createStockStore({ redis: shop, prefix: PREFIX, onEvent: log.onEvent });
-    // How long a pile takes to make on this machine now: a tenth of one, timed.
+    // A pile's holds must all be made before the first falls due (a reservation
+    // that finds a hold of its item due reaps a batch): how long one takes to
+    // make on this machine now, from a tenth of one, timed. Checked after each.
     await store.setStock('warm-up', PILE);
     const tenthMs = await timed(() => makeHolds(builder, 'warm-up', keysOf('warm-up'), PILE / 10, { holdMs: 600_000, retentionMs: 1000 }));
 
     await store.setStock('pile', PILE + EXTRA);
-    let lasts = pileMs(10 * tenthMs);
+    let lasts = outlasting(10 * tenthMs);
     const pileTookMs = await timed(async () => {
       dueAt.pile = (await makeHolds(builder, 'pile', keysOf('pile'), PILE, { holdMs: lasts, retentionMs: lasts })).lastExpiry;
     });
@@ -110,7 +98,7 @@ describe('footprint: bounded reaping and purging (private redis-server)', functi
 
     for (const key of CART_ITEMS) await store.setStock(key, CART_PILE + EXTRA);
     const items = CART_ITEMS.map((key) => ({ key, keys: keysOf(key) }));
-    lasts = pileMs(pileTookMs);
+    lasts = outlasting(pileTookMs);
     dueAt.cart = (await makeCartHolds(builder, items, CART_PILE, { holdMs: lasts, retentionMs: lasts })).lastExpiry;
     for (const key of CART_ITEMS) await expectWhole(`the pile of ${key}`, admin.llen(keysOf(key)[2]), CART_PILE, lasts);
 
@@ -120,7 +108,7 @@ describe('footprint: bounded reaping and purging (private redis-server)', functi
     const heldTookMs = await timed(async () => {
       ({ nonces } = await makeHolds(builder, 'settled', keysOf('settled'), PILE, { holdMs: 600_000, retentionMs: 600_000 }));
     });
-    lasts = pileMs(heldTookMs);
+    lasts = outlasting(heldTookMs);
     await settleHolds(builder, keysOf('settled'), nonces, 'commit', lasts);
     dueAt.settled = (await redisNow()) + lasts;
     await expectWhole('the pile of settled records', admin.llen(keysOf('settled')[4]), PILE, lasts);
@@ -131,24 +119,10 @@ describe('footprint: bounded reaping and purging (private redis-server)', functi
     await server?.dispose();
   });
 
-  /** Runs `work` with SLOWLOG and the command stats reset and a PING poller running. */
-  async function watched<T>(work: () => Promise<T>): Promise<Watched<T>> {
-    await admin.slowlog('RESET');
-    await admin.config('RESETSTAT');
-    const poller = await PingPoller.start(server.port, PING_MS);
-    let result: T;
-    try {
-      result = await work();
-    } catch (error) {
-      await poller.stop().catch(() => undefined);
-      throw error;
-    }
-    const ping = await poller.stop();
-    const entries = (await admin.slowlog('GET', 1000)) as [number, number, number, string[]][];
-    const slowScripts = entries
-      .filter(([, , , args]) => /^(EVAL|EVALSHA|EVAL_RO|EVALSHA_RO)$/i.test(String(args[0])))
-      .map(([, , us, args]) => `${String(args[0])} ${String(args[1]).slice(0, 40)} ran ${us / 1000} ms`);
-    return { result, slowScripts, ping };
+  /** `work` watched (test/helpers/watch-redis.ts): SLOWLOG keeps only the script calls that ran SLOW_US or longer. */
+  async function watched<T>(work: () => Promise<T>): Promise<{ result: T; slowScripts: string[]; ping: PingReport }> {
+    const { result, scripts, ping } = await watchRedis(admin, server.port, work, PING_MS);
+    return { result, slowScripts: scripts.map(({ command, ms }) => `${command} ran ${ms} ms`), ping };
   }
 
   /** Script calls (EVAL and EVALSHA: ioredis sends a script's first call on a connection as EVAL) since the last RESETSTAT. */

@@ -13,23 +13,33 @@ import type { HoldKeys } from '../../lib/store/keys';
 /** Calls in flight at a time: enough to keep Redis busy, few enough for the client's memory. */
 const IN_FLIGHT = 5000;
 
-/** How long the holds last and how long their settled records are kept, ms (the scripts' ARGV). */
+/** How long the holds last and how long their settled records are kept, ms (the scripts' ARGV); calls in flight. */
 export interface HoldTimes {
   holdMs: number;
   retentionMs: number;
+  inFlight?: number;
 }
 
-/** Runs `send(0)` ... `send(count - 1)`, IN_FLIGHT at a time. */
-async function inBatches(count: number, send: (i: number) => Promise<void>): Promise<void> {
-  for (let from = 0; from < count; from += IN_FLIGHT) {
+/**
+ * How long holds (or settled records) must last, ms, so that making them,
+ * which took or will take about `makingMs`, is over before the first falls
+ * due: three times that and 3 s more, for a machine whose load changes.
+ */
+export function outlasting(makingMs: number): number {
+  return Math.round(3 * makingMs + 3000);
+}
+
+/** Runs `send(0)` ... `send(count - 1)`, `inFlight` at a time (pipelined by ioredis on one connection). */
+export async function inBatches(count: number, send: (i: number) => Promise<void>, inFlight = IN_FLIGHT): Promise<void> {
+  for (let from = 0; from < count; from += inFlight) {
     const batch: Promise<void>[] = [];
-    for (let i = from; i < Math.min(count, from + IN_FLIGHT); i++) batch.push(send(i));
+    for (let i = from; i < Math.min(count, from + inFlight); i++) batch.push(send(i));
     await Promise.all(batch);
   }
 }
 
 /** A new nonce as the store makes them (the field of a hold in Redis). */
-const newNonce = (key: string): string => nonceOf(makeHoldId(key));
+export const newNonce = (key: string): string => nonceOf(makeHoldId(key));
 
 /**
  * Makes `count` holds of one unit each on the item `key` (its keys under
@@ -41,7 +51,7 @@ export async function makeHolds(
   key: string,
   keys: HoldKeys,
   count: number,
-  { holdMs, retentionMs }: HoldTimes,
+  { holdMs, retentionMs, inFlight }: HoldTimes,
 ): Promise<{ nonces: string[]; lastExpiry: number }> {
   const commands = bindCommands(redis);
   const nonces = Array.from({ length: count }, () => newNonce(key));
@@ -50,7 +60,7 @@ export async function makeHolds(
     const [code, , expiresAt = 0] = await commands.reserveHold(...keys, 1, nonces[i] as string, holdMs, retentionMs);
     if (code < 0) throw new Error(`hold ${i} of ${key} was not made: code ${code}`);
     lastExpiry = Math.max(lastExpiry, expiresAt);
-  });
+  }, inFlight);
   return { nonces, lastExpiry };
 }
 
@@ -61,12 +71,13 @@ export async function settleHolds(
   nonces: readonly string[],
   action: 'commit' | 'release',
   retentionMs: number,
+  inFlight?: number,
 ): Promise<void> {
   const commands = bindCommands(redis);
   await inBatches(nonces.length, async (i) => {
     const [state, changed] = await commands.settleHold(...keys, nonces[i] as string, action, retentionMs);
     if (changed !== 1) throw new Error(`hold ${i} was not settled: ${state}`);
-  });
+  }, inFlight);
 }
 
 /**
