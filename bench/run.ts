@@ -5,7 +5,8 @@
  * $TMPDIR/reserve-stock-bench-quick/ unless `--out` says otherwise.
  *
  * Options: `--only gate,bare` (contenders), `--scenarios flash,surge`,
- * `--no-data` (skip the data layer), `--data-only`, `--out dir`,
+ * `--no-data` (skip the data layer), `--data-only`, `--no-script` (skip the
+ * script scenario), `--script-only`, `--out dir`,
  * `--profile <contender|data>`: that server (or the data-layer worker) runs
  * under --cpu-prof, profiles in bench/results/*.cpuprofile (git-ignored).
  * BENCH_TRACE=1 prints each phase's timestamp. BENCH_REDIS_URL and
