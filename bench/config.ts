@@ -109,7 +109,7 @@ export function fullSettings(outDir: string): BenchSettings {
   };
 }
 
-/** The smoke run: every contender and scenario, short enough for 60 s in all. */
+/** The smoke run: every contender and scenario, short enough for a minute or two in all. */
 export function quickSettings(outDir: string): BenchSettings {
   const full = fullSettings(outDir);
   return {

@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: the full run (about five minutes), written to
+ * `npm run bench`: the full run (about eight minutes), written to
  * bench/results/ (latest.json, latest.md, chart.svg).
- * `npm run bench -- --quick`: the smoke run (under a minute), written to
+ * `npm run bench -- --quick`: the smoke run (a minute or two), written to
  * $TMPDIR/reserve-stock-bench-quick/ unless `--out` says otherwise.
  *
  * Options: `--only gate,bare` (contenders), `--scenarios flash,surge`,
