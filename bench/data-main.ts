@@ -161,7 +161,7 @@ async function runFlashData(job: FlashDataJob): Promise<DataJobResult> {
     job.variant === 'gate'
       ? async (sku: string): Promise<'sold' | 'rejected'> => {
           const reserved = await store.reserve(sku, 1);
-          if (reserved.status === 'insufficient') return 'rejected';
+          if (!('holdId' in reserved)) return 'rejected';
           let outcome: 'sold' | 'sold-out';
           try {
             outcome = await db.sellFromRow(sku, 1, 'card');

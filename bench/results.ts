@@ -56,15 +56,15 @@ export const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', '
 
 /** The script scenario's figures (./script.ts): Redis-side µs per call over the article's script's, bytes, the longest reaping call. */
 export interface ScriptRatios {
-  /** reserveHold-6 deducting / the article's script deducting. */
+  /** reserveHold-7 deducting / the article's script deducting. */
   reserveOverSeedUs: number | null;
-  /** reserveHold-6 sold out, no open hold / the article's script sold out. */
+  /** reserveHold-7 sold out, no open hold / the article's script sold out. */
   soldOutOverSeedUs: number | null;
-  /** reserveHold-6 sold out, open holds / the article's script sold out. */
+  /** reserveHold-7 sold out, open holds / the article's script sold out. */
   soldOutWithHoldsOverSeedUs: number | null;
-  /** settleHold-6 commit / the article's script deducting. */
+  /** settleHold-7 commit / the article's script deducting. */
   commitOverSeedUs: number | null;
-  /** settleHold-6 release / the article's script deducting. */
+  /** settleHold-7 release / the article's script deducting. */
   releaseOverSeedUs: number | null;
   /** Redis used_memory per open hold, bytes. */
   bytesPerOpenHold: number | null;

@@ -8,8 +8,8 @@
  * - Redis-side µs per call of each path, from `INFO commandstats`
  *   (`usec_per_call` of EVALSHA, `CONFIG RESETSTAT` before each
  *   measurement; the calls counted must be exactly the path's): the
- *   article's script deducting and sold out; reserveHold-6 deducting, sold
- *   out with no open hold, and sold out with open holds; settleHold-6
+ *   article's script deducting and sold out; reserveHold-7 deducting, sold
+ *   out with no open hold, and sold out with open holds; settleHold-7
  *   committing and releasing. In alternating rounds (every path once a
  *   round, forwards then backwards), so that the machine's drifting load
  *   falls on every path alike.
@@ -43,11 +43,11 @@ export type ScriptPath = (typeof SCRIPT_PATHS)[number];
 export const PATH_LABELS: Record<ScriptPath, string> = {
   seed: "the article's script, deducting",
   'seed-sold-out': "the article's script, sold out",
-  reserve: 'reserveHold-6, deducting (a new hold)',
-  'sold-out': 'reserveHold-6, sold out, no open hold',
-  'sold-out-held': 'reserveHold-6, sold out, 1,000 open holds',
-  commit: 'settleHold-6, commit',
-  release: 'settleHold-6, release',
+  reserve: 'reserveHold-7, deducting (a new hold)',
+  'sold-out': 'reserveHold-7, sold out, no open hold',
+  'sold-out-held': 'reserveHold-7, sold out, 1,000 open holds',
+  commit: 'settleHold-7, commit',
+  release: 'settleHold-7, release',
 };
 
 export interface PathCost {
@@ -170,8 +170,9 @@ async function preparePaths(client: Redis, store: StockStore, { callsPerRound, r
       inBatches(
         n,
         async (i) => {
-          const [code] = await commands.reserveHold(...keysOf(key), 1, nonces[i] as string, HOLD_MS, RETENTION_MS);
-          if (code !== -2) throw new Error(`reserveHold-6 answered ${code} on the sold-out ${key}`);
+          const reply = await commands.reserveHold(...keysOf(key), 1, nonces[i] as string, HOLD_MS, RETENTION_MS, '', '');
+          // A refusal: the figure's own text (the quick path) or -2.
+          if (typeof reply !== 'string' && reply[0] !== -2) throw new Error(`reserveHold-7 answered ${JSON.stringify(reply)} on the sold-out ${key}`);
         },
         concurrency,
       );

@@ -15,6 +15,10 @@
  * a repeat of an order already placed releases this attempt's holds. A worker
  * that dies after step 2 leaves its holds in doubt: ./in-doubt.ts settles
  * them against the order rows.
+ *
+ * Idempotency-Keys belong to the customer (./customer.ts): the same key from
+ * two customers is two orders, in Redis's records (`idempotencyScope`) and
+ * in the orders table (unique per customer and key, migration 006).
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +28,7 @@ import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
 import { MAX_CART_LINES, reserveStock, UNLIMITED_STOCK, type Reservation, type StockStore } from '../lib';
 import type { Database } from './db/database';
 import type { OrderRow } from './db/models';
+import { customerOf } from './customer';
 import { unknownProduct } from './errors';
 import { parseCart, parseOrder, type OrderLine, type OrderRequest } from './validate';
 
@@ -54,13 +59,13 @@ export interface OrderObserver {
 /** `POST /orders` `{ sku, qty, payment }` and `POST /carts/checkout` `{ items: [{ sku, qty }], payment }`. */
 export function checkoutRoutes(db: Database, store: StockStore, observer: OrderObserver): Router {
   const loader = (sku: string) => loadStock(db, sku);
-  const idempotencyKey = (req: Request) => orderOf(req).idempotencyKey;
+  const idempotency = { idempotencyKey: (req: Request) => orderOf(req).idempotencyKey, idempotencyScope: customerOf };
   const router = Router();
 
   router.post(
     '/orders',
     readOrder(parseOrder),
-    reserveStock({ store, key: (req) => firstLine(req).sku, qty: (req) => firstLine(req).qty, loader, idempotencyKey }),
+    reserveStock({ store, key: (req) => firstLine(req).sku, qty: (req) => firstLine(req).qty, loader, ...idempotency }),
     async (req, res) => {
       const [order] = (await checkout(req, db, store, observer)) as [OrderRow];
       res.status(201).json(orderView(order));
@@ -70,7 +75,7 @@ export function checkoutRoutes(db: Database, store: StockStore, observer: OrderO
   router.post(
     '/carts/checkout',
     readOrder(parseCart),
-    reserveStock({ store, items: (req) => orderOf(req).lines.map(({ sku, qty }) => ({ key: sku, qty })), loader, idempotencyKey }),
+    reserveStock({ store, items: (req) => orderOf(req).lines.map(({ sku, qty }) => ({ key: sku, qty })), loader, ...idempotency }),
     async (req, res) => {
       const orders = await checkout(req, db, store, observer);
       res.status(201).json({ orders: orders.map(orderView) });
@@ -109,7 +114,7 @@ async function checkout(req: Request, db: Database, store: StockStore, observer:
   const { payment, idempotencyKey } = orderOf(req);
   observer.began();
   try {
-    const { orders, repeated } = await placeOrder(db, holds, { payment, idempotencyKey, customer: req.customer ?? null });
+    const { orders, repeated } = await placeOrder(db, holds, { payment, idempotencyKey, customer: customerOf(req) });
     // A repeat of an order already placed: its units were taken then, so this attempt's go back.
     await Promise.all(holds.map((hold) => (repeated ? hold.release() : hold.commit())));
     observer.ended(repeated ? 'repeated' : 'paid');
@@ -150,10 +155,11 @@ export async function loadStock(db: Database, sku: string): Promise<number> {
 async function placeOrder(
   db: Database,
   holds: readonly Reservation[],
-  { payment, idempotencyKey, customer }: { payment: string; idempotencyKey: string | undefined; customer: string | null },
+  { payment, idempotencyKey, customer }: { payment: string; idempotencyKey: string | undefined; customer: string },
 ): Promise<{ orders: OrderRow[]; repeated: boolean }> {
   const lines = holds.map(({ key, qty, holdId }) => ({ sku: key, qty, holdId }));
-  const earlier = (transaction?: Transaction) => (idempotencyKey === undefined ? null : earlierOrders(db, lines, idempotencyKey, transaction));
+  const earlier = (transaction?: Transaction) =>
+    idempotencyKey === undefined ? null : earlierOrders(db, lines, { customer, idempotencyKey }, transaction);
   try {
     return await transactionWithRetry(db, async (transaction) => {
       const placed = await earlier(transaction);
@@ -170,7 +176,7 @@ async function placeOrder(
       return { orders, repeated: false };
     });
   } catch (error) {
-    // Two attempts with one key raced past Redis: the unique index let the other one in.
+    // Two attempts of one customer with one key raced past Redis: the unique index let the other one in.
     if (error instanceof UniqueConstraintError) {
       const placed = await earlier();
       if (placed) return { orders: placed, repeated: true };
@@ -232,22 +238,23 @@ function lineKey(idempotencyKey: string, index: number): string {
 }
 
 /**
- * The rows an earlier attempt with this Idempotency-Key placed, line by
- * line, or null. Redis's record of the key answers retries first; this is
- * the database's own guard for when Redis has lost it (a flush, a
- * failover). A key used for other lines is a 422.
+ * The rows an earlier attempt of this customer with this Idempotency-Key
+ * placed, line by line, or null. Redis's record of the key answers retries
+ * first; this is the database's own guard for when Redis has lost it (a
+ * flush, a failover). Another customer's rows are never read: their key is
+ * theirs. A key used for other lines is a 422.
  */
 async function earlierOrders(
   db: Database,
   lines: readonly { sku: string; qty: number }[],
-  idempotencyKey: string,
+  { customer, idempotencyKey }: { customer: string; idempotencyKey: string },
   transaction?: Transaction,
 ): Promise<OrderRow[] | null> {
   // Almost always there is none: one read of the first line's key says so.
-  const first = await db.Order.findOne({ where: { idempotencyKey }, attributes: ['id'], transaction });
+  const first = await db.Order.findOne({ where: { customer, idempotencyKey }, attributes: ['id'], transaction });
   if (first === null) return null;
   const keys = Array.from({ length: MAX_CART_LINES }, (_, i) => lineKey(idempotencyKey, i));
-  const rows = await db.Order.findAll({ where: { idempotencyKey: keys }, transaction });
+  const rows = await db.Order.findAll({ where: { customer, idempotencyKey: keys }, transaction });
   rows.sort((a, b) => keys.indexOf(a.idempotencyKey as string) - keys.indexOf(b.idempotencyKey as string));
   const same = rows.length === lines.length && rows.every((row, i) => row.sku === lines[i]?.sku && row.qty === lines[i]?.qty);
   if (!same) throw createError(422, 'This Idempotency-Key was used for another order');

@@ -9,7 +9,7 @@
  * is set for every request past this middleware; the order rows keep it.
  */
 import { randomBytes } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import createError from 'http-errors';
 import { requireAdmin } from './admin';
 
@@ -29,6 +29,12 @@ export const CUSTOMER_HEADER = 'X-Customer-Id';
 /** A customer id: what the cookie holds and the header may name. */
 const CUSTOMER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** The customer of a request past {@link identifyCustomer}; throws when it is not in front of the route (a wiring mistake). */
+export function customerOf(req: Request): string {
+  if (req.customer === undefined) throw new Error('identifyCustomer runs before the routes that need the customer');
+  return req.customer;
+}
 
 function newCustomerId(): string {
   return `c-${randomBytes(16).toString('base64url')}`;

@@ -4,6 +4,7 @@ export type { ReserveStockOptions, FromRequest } from './middleware/options';
 export type { RefusalHandler } from './middleware/refusal';
 export { createStockStore } from './store/redis-store';
 export { stockKeys, type StockKeys } from './store/keys';
+export { customerDigest } from './store/customer';
 export { ConfigError, errorBody, type ConfigErrorCode, type ErrorBody, type SoldOutError, type SoldOutDetails } from './errors';
 export { MAX_KEY_LENGTH, MAX_UNITS, UNLIMITED_STOCK } from './validation/input';
 export { MAX_CART_LINES } from './validation/cart';
@@ -16,11 +17,15 @@ export type {
   CartSettleResult,
   CartState,
   CommitCheck,
+  CustomerCountsReport,
   DatabaseStock,
   ExtendResult,
   HoldState,
   HoldsReport,
   InDoubtResolution,
+  LoadedStock,
+  OverLimitLine,
+  ReconcileOptions,
   ReconcileReport,
   RedisClient,
   RequestId,

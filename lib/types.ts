@@ -4,17 +4,35 @@ import type { Cluster, Redis } from 'ioredis';
 export type RedisClient = Redis | Cluster;
 
 /**
- * Reads the initial stock of `key` from the source of truth (the database).
- * Returns an integer >= 0, or -1 for unlimited stock. An http-error it throws
- * (say a 404 for an unknown product) reaches the client unchanged.
+ * An item's stock as its loader gives it: the figure, and the item's own
+ * per-customer limit (a whole number; 0 or none: no limit), which then lives
+ * with the figure in Redis (see {@link ReserveOptions.limit}).
  */
-export type StockLoader = (key: string) => number | Promise<number>;
+export interface LoadedStock {
+  stock: number;
+  limit?: number;
+}
+
+/**
+ * Reads the initial stock of `key` from the source of truth (the database):
+ * an integer >= 0, or -1 for unlimited stock; or `{ stock, limit }` with the
+ * item's own per-customer limit. An http-error it throws (say a 404 for an
+ * unknown product) reaches the client unchanged.
+ */
+export type StockLoader = (key: string) => number | LoadedStock | Promise<number | LoadedStock>;
 
 /** The outcome of {@link StockStore.reserve}. */
 export type ReserveResult =
   | { status: 'reserved'; remaining: number; holdId: string; expiresAt: number }
   | { status: 'unlimited'; holdId: string; expiresAt: number }
-  | { status: 'insufficient'; available: number };
+  | { status: 'insufficient'; available: number }
+  | {
+      /** The customer would pass their limit of this item: nothing was reserved. */
+      status: 'limit';
+      limit: number;
+      /** Units already counted toward the customer: in open holds and committed ones. */
+      bought: number;
+    };
 
 /** Per-call options of {@link StockStore.reserve}. */
 export interface ReserveOptions {
@@ -26,6 +44,19 @@ export interface ReserveOptions {
   holdId?: string;
   /** How long the hold lasts unless committed, released or extended. Default: the store's. */
   holdSeconds?: number;
+  /**
+   * Who is buying (the signed-in customer, say): the id the per-customer
+   * limit counts against. Without one, no limit applies.
+   */
+  customer?: string;
+  /**
+   * The most units of this item `customer` may hold and buy: open holds and
+   * committed ones count; a release or an expiry gives units back. Checked
+   * and counted in the same step as the deduction. Default: the item's own
+   * limit, loaded with its figure ({@link LoadedStock}) or set with
+   * {@link StockStore.setLimit}; 0: no limit.
+   */
+  limit?: number;
 }
 
 /** One line of a cart: `qty` units of `key`. */
@@ -52,16 +83,33 @@ export interface ShortLine {
   available: number;
 }
 
+/** A cart line that would take its customer past their limit of that item. */
+export interface OverLimitLine {
+  key: string;
+  requested: number;
+  limit: number;
+  /** Units already counted toward the customer. */
+  bought: number;
+}
+
 /**
  * The outcome of {@link StockStore.reserveCart}: every line reserved, or
- * none, with every short line listed.
+ * none, with every short line listed, or (when there is stock for every
+ * line) every line over its customer's limit.
  */
-export type CartResult = { status: 'reserved'; lines: ReservedLine[] } | { status: 'insufficient'; short: ShortLine[] };
+export type CartResult =
+  | { status: 'reserved'; lines: ReservedLine[] }
+  | { status: 'insufficient'; short: ShortLine[] }
+  | { status: 'limit'; over: OverLimitLine[] };
 
 /** Per-call options of {@link StockStore.reserveCart}. */
 export interface CartOptions {
   /** How long the holds last. Default: the store's. */
   holdSeconds?: number;
+  /** Who is buying: every line counts against their limit of its item (see {@link ReserveOptions.customer}). */
+  customer?: string;
+  /** Each line's limit, by key (undefined: the item's own); see {@link ReserveOptions.limit}. */
+  limit?: number | ((key: string) => number | undefined);
 }
 
 /**
@@ -156,12 +204,37 @@ export interface ReconcileReport {
   fixed: boolean;
   /** Why a fix that was asked for and needed was not made: holds prepared or in doubt. Null otherwise. */
   blockedBy: 'prepared' | 'in-doubt' | null;
+  /** With `customers`: the per-customer counts checked against the open holds. */
+  customers?: CustomerCountsReport;
+}
+
+/** Options of {@link StockStore.reconcile}. */
+export interface ReconcileOptions {
+  /** Reset the figure when it drifted (see {@link StockStore.reconcile}). */
+  fix?: boolean;
+  /**
+   * Also check every customer's count (see {@link ReserveOptions.limit})
+   * against their open holds: a count below the units its customer holds
+   * means the limit was bypassed. Reads every open hold, a page per call.
+   */
+  customers?: boolean;
+}
+
+/**
+ * Customers whose count disagrees with their open holds. Customers are
+ * named by their digest in Redis ({@link customerDigest}), not by id.
+ */
+export interface CustomerCountsReport {
+  /** Customers with open holds, checked. */
+  checked: number;
+  mismatched: { customer: string; counted: number; open: number }[];
 }
 
 /** What the store and the middleware report through `onEvent`. */
 export type StockEvent =
   | { type: 'reserved'; key: string; qty: number; remaining: number; holdId: string }
   | { type: 'sold-out'; key: string; requested: number; available: number }
+  | { type: 'limit'; key: string; requested: number; limit: number; bought: number }
   | { type: 'committed'; key: string; holdId: string }
   | { type: 'released'; key: string; holdId: string }
   | { type: 'expired'; key: string; holds: number }
@@ -239,7 +312,7 @@ export interface StockStore {
    * held back by prepared holds read the database again and retry (until
    * `initTimeoutMs`).
    */
-  reconcile(key: string, databaseStock: DatabaseStock, options?: { fix?: boolean }): Promise<ReconcileReport>;
+  reconcile(key: string, databaseStock: DatabaseStock, options?: ReconcileOptions): Promise<ReconcileReport>;
   /**
    * Adds units to a loaded figure (a restock). Returns the new stock, -1 when
    * unlimited, or `null` when the key holds no figure (nothing is written then).
@@ -250,9 +323,15 @@ export interface StockStore {
   /**
    * Writes the figure over whatever is there (admin restock, tests); holds
    * taken before give nothing back to it. `ttlSeconds` defaults to the
-   * store's; 0 means no expiry.
+   * store's; 0 means no expiry. The item's own per-customer limit stays.
    */
   setStock(key: string, qty: number, ttlSeconds?: number): Promise<void>;
+  /**
+   * Sets the item's own per-customer limit (0: none), the one a reservation
+   * without a `limit` of its own checks: say, when an admin changes it in
+   * the database. Holds counted before stay counted.
+   */
+  setLimit(key: string, limit: number): Promise<void>;
   /** Idempotency records of the middleware, on the same Redis. */
   readonly requests: RequestLedger;
   /** How long a hold lasts by default, in seconds. */

@@ -9,49 +9,51 @@
   includes/reserve); the reaping budget of one call is shared by the lines,
   so a cart's call stays as short as a single reservation's.
 
-  Input (six keys per line, lines in a fixed order; numkeys = 6 x lines):
-    KEYS[6i-5 .. 6i] line i's figure, holds, due, dueSorted, purge, quiet
-                     (see includes/counters)
+  Input (seven keys per line, lines in a fixed order; numkeys = 7 x lines):
+    KEYS[7i-6 .. 7i] line i's figure, holds, due, dueSorted, purge, quiet,
+                     customers (see includes/counters)
     ARGV[1] how long the holds last, ms
     ARGV[2] how long a settled hold's record is kept, ms
-    ARGV[1 + 2i] line i's quantity (positive integer)
-    ARGV[2 + 2i] line i's hold nonce
+    ARGV[3] the customer (a digest), or '' for none
+    ARGV[1 + 3i] line i's quantity (positive integer)
+    ARGV[2 + 3i] line i's hold nonce
+    ARGV[3 + 3i] the customer's limit for line i, or '' for its item's own
+                 (see includes/limits)
 
   Output: { status, list, expired }
     status 'reserved': list = flat { code, available, expiresAt, replayed }
-                       per line, as reserveHold-6 answers one line
+                       per line, as reserveHold-7 answers one line
     status 'short':    list = flat { line, available } per line without
                        enough stock; nothing reserved
     status 'again':    as 'short', but a short line has more due holds to
                        reap: call again; nothing reserved
+    status 'limit':    list = flat { line, bought, limit } per line that
+                       would take the customer past their limit; nothing
+                       reserved
     status 'missing':  list = { line, ... } whose figure is absent (load
                        them, then call again); nothing changed
     expired: flat { count } per line, the holds this call expired
 ]]
---- @include "includes/clock"
---- @include "includes/codes"
---- @include "includes/open"
-
 local L = {}
-local function library()
---- @include "includes/library"
-  return L
-end
 --- @include "includes/reserve"
 
 local holdMs, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
-local count = #KEYS / 6
+local who = ARGV[3] ~= '' and ARGV[3] or nil
+local count = #KEYS / 7
 local now = nowMs()
 local lines, missing, expired = {}, {}, {}
 for i = 1, count do
-  local keys = { KEYS[6 * i - 5], KEYS[6 * i - 4], KEYS[6 * i - 3], KEYS[6 * i - 2], KEYS[6 * i - 1], KEYS[6 * i] }
-  local id = ARGV[2 + 2 * i]
+  local keys = {}
+  for k = 1, 7 do
+    keys[k] = KEYS[7 * (i - 1) + k]
+  end
+  local id = ARGV[2 + 3 * i]
   local got = redis.call('HMGET', keys[2], id, '#')
-  local line = { keys = keys, id = id, qty = tonumber(ARGV[1 + 2 * i]), c = readCounters(got[2]) }
+  local line = { keys = keys, id = id, qty = tonumber(ARGV[1 + 3 * i]), limit = tonumber(ARGV[3 + 3 * i]), c = readCounters(got[2]) }
   if got[1] then
     line.known = decodeHold(got[1])
   else
-    line.stock = figureOf(keys[1], redis.call('GET', keys[1]))
+    line.stock = L.figureOf(keys[1], redis.call('GET', keys[1]))
     if line.stock == nil then
       missing[#missing + 1] = i
     end
@@ -64,7 +66,6 @@ if #missing > 0 then
 end
 
 -- The lines share one call's batch of reaping and purging.
-library()
 local reapBudget = math.max(1, math.floor(L.REAP_BATCH / count))
 local purgeBudget = math.max(1, math.floor(L.PURGE_BATCH / count))
 
@@ -84,11 +85,28 @@ for i, line in ipairs(lines) do
     short[#short + 1] = line.stock
   end
 end
-if #short > 0 then
+local over = {}
+if #short == 0 then
+  for i, line in ipairs(lines) do
+    if not line.known then
+      line.limited = limitFor(line.c, who, line.limit)
+      local bought = overLimit(line.keys, who, line.qty, line.limited)
+      if bought then
+        over[#over + 1] = i
+        over[#over + 1] = bought
+        over[#over + 1] = line.limited
+      end
+    end
+  end
+end
+if #short > 0 or #over > 0 then
   for _, line in ipairs(lines) do
     if line.reaped then
       writeHolds(line.keys, line.c, now)
     end
+  end
+  if #over > 0 then
+    return { 'limit', over, expired }
   end
   return { again and 'again' or 'short', short, expired }
 end
@@ -112,7 +130,11 @@ for i, line in ipairs(lines) do
       code = redis.call('DECRBY', keys[1], line.qty)
       taken = line.qty
     end
-    writeHolds(keys, c, now, line.id, openHold(keys, c, line.id, taken, code, at))
+    local counted = line.limited > 0 and who or nil
+    writeHolds(keys, c, now, line.id, openHold(keys, c, line.id, taken, code, at, counted, line.qty))
+    if counted then
+      countToward(keys, c, who, line.qty)
+    end
     if needsLife(c, at, at) then
       L.keepAlive(keys, c, now, at, at)
     end

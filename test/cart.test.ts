@@ -43,6 +43,7 @@ function lineByLine(store: StockStore, loader?: (key: string) => number): LineBy
       if (stock !== null) return stock;
       const probe = await store.reserve(key, MAX_UNITS, loader);
       if (probe.status === 'insufficient') return probe.available;
+      if (probe.status === 'limit') throw new Error('no limit here');
       await store.release(probe.holdId);
       return -1;
     },

@@ -74,17 +74,17 @@ describe('footprint: memory that comes back (private redis-server)', function ()
 
   it('an item whose figure expired with no open hold leaves no key behind: every key has a TTL, and all vanish', async () => {
     const { prefix, store } = make({ ttlSeconds: 1, holdSeconds: 1, retentionSeconds: 1 });
-    // A hold committed, one released, one left to expire, one refusal; a restock and a reconcile.
+    // A hold committed, one released, one of a customer under a limit left to expire, one refusal; a restock and a reconcile.
     const a = held(await store.reserve('sku', 2, () => 10));
     const b = held(await store.reserve('sku', 3));
-    const c = held(await store.reserve('sku', 1));
+    const c = held(await store.reserve('sku', 1, undefined, { customer: 'ann', limit: 2 }));
     expect((await store.reserve('sku', 100)).status).to.equal('insufficient');
     await store.commit(a.holdId);
     await store.release(b.holdId);
     await store.addStock('sku', 1);
     await store.reconcile('sku', 9);
     const live = await ttls(prefix);
-    expect(Object.keys(live)).to.include.members(['{sku}', '{sku}:holds', '{sku}:due', '{sku}:purge', '{sku}:quiet']);
+    expect(Object.keys(live)).to.include.members(['{sku}', '{sku}:holds', '{sku}:due', '{sku}:purge', '{sku}:quiet', '{sku}:customers']);
     for (const [key, ttl] of Object.entries(live)) expect(ttl, `${key} expires`).to.be.above(0);
     // The last hold falls due, unsettled, and nothing touches the item again.
     await sleepPast(c.expiresAt);
@@ -111,5 +111,20 @@ describe('footprint: memory that comes back (private redis-server)', function ()
     for (const [key, ttl] of Object.entries(idle)) if (key !== figure.slice(prefix.length)) expect(ttl, `${key} once no hold is open`).to.be.above(0);
     await waitFor(async () => (await keysWithPrefix(admin, prefix)).join() === figure, 'only the figure to stay', 15_000, 200);
     expect(await store.getStock('sku')).to.equal(6);
+  });
+
+  it("a figure that never expires with a per-customer limit of its own keeps its hold keys, open holds or not: the customers' counts last as long as the sale", async () => {
+    const { prefix, store, keys } = make({ ttlSeconds: 0, holdSeconds: 1, retentionSeconds: 1 });
+    const [figure, holds, , , , , customers] = keys('sku');
+    await store.setStock('sku', 10);
+    await store.setLimit('sku', 2);
+    const hold = held(await store.reserve('sku', 2, undefined, { customer: 'ann' }));
+    await store.commit(hold.holdId);
+    expect((await store.reserve('sku', 1, undefined, { customer: 'ann' })).status).to.equal('limit');
+    // No hold open, every retention over: the count of what ann bought stays, and so do the keys it needs.
+    await sleep(3000);
+    expect(await store.getStock('sku')).to.equal(8);
+    for (const key of [figure, holds, customers]) expect(await admin.pttl(key), key.slice(prefix.length)).to.equal(-1);
+    expect((await store.reserve('sku', 1, undefined, { customer: 'ann' })).status).to.equal('limit');
   });
 });

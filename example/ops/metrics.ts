@@ -59,6 +59,7 @@ export interface ShopMetrics {
 const COUNTERS: Record<StockEvent['type'], [string, string]> = {
   reserved: ['reserved_total', 'Reservations that held units.'],
   'sold-out': ['sold_out_total', 'Reservations refused because fewer units were left than asked for.'],
+  limit: ['limit_refusals_total', "Reservations refused because they would take a customer past the item's per-customer limit."],
   committed: ['committed_total', 'Holds made permanent (the order was placed).'],
   released: ['released_total', 'Holds given back before they expired (the order failed).'],
   expired: ['expired_holds_total', 'Holds that gave their units back by expiring, nobody having settled them.'],

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { ShortLine } from '../types';
+import type { OverLimitLine, ShortLine } from '../types';
 import { isHttpError } from './http';
 
 /**
@@ -14,12 +14,14 @@ export interface ErrorBody {
     code?: string;
     /** The error's message when it is meant for clients (http-errors' `expose`), else the status text. */
     message: string;
-    /** A sold-out item: what was asked for and what there is. */
+    /** A sold-out item: what was asked for and what there is; past its limit: the limit and what was bought. */
     key?: string;
     requested?: number;
     available?: number;
-    /** A sold-out cart: its short lines. */
-    lines?: readonly ShortLine[];
+    limit?: number;
+    bought?: number;
+    /** A sold-out cart: its short lines; past a limit: the lines over theirs. */
+    lines?: readonly (ShortLine | OverLimitLine)[];
     /** A retry whose first answer was too large to keep: that answer's status. */
     firstStatus?: number;
   };
@@ -44,14 +46,16 @@ function statusOf(error: unknown): number {
 export function errorBody(error: unknown): ErrorBody {
   const status = statusOf(error);
   const exposed = isHttpError(error) && error.expose;
-  const { code, key, requested, available, lines, firstStatus } = (isHttpError(error) ? error : {}) as Record<string, unknown>;
+  const { code, key, requested, available, limit, bought, lines, firstStatus } = (isHttpError(error) ? error : {}) as Record<string, unknown>;
   const message = exposed ? (error as Error).message : (STATUS_CODES[status] ?? 'Error');
   const body: ErrorBody['error'] = typeof code === 'string' ? { status, code, message } : { status, message };
   if (exposed) {
     if (typeof key === 'string') body.key = key;
     if (typeof requested === 'number') body.requested = requested;
     if (typeof available === 'number') body.available = available;
-    if (Array.isArray(lines)) body.lines = lines as ShortLine[];
+    if (typeof limit === 'number') body.limit = limit;
+    if (typeof bought === 'number') body.bought = bought;
+    if (Array.isArray(lines)) body.lines = lines as (ShortLine | OverLimitLine)[];
     if (typeof firstStatus === 'number') body.firstStatus = firstStatus;
   }
   return { error: body };

@@ -1,5 +1,5 @@
 import createError, { type HttpError } from 'http-errors';
-import type { ShortLine } from '../types';
+import type { OverLimitLine, ShortLine } from '../types';
 
 /** Properties of the 409 error a sold-out reservation passes to `next`. */
 export interface SoldOutDetails {
@@ -56,6 +56,28 @@ export function cartSoldOut(short: readonly ShortLine[]): HttpError<409> & { lin
   const named = short.map(({ key, requested, available }) => `${JSON.stringify(key)} (${available} of ${requested})`).join(', ');
   return createError(409, `Not enough stock for ${named}`, { code: 'ERR_RESERVE_STOCK_SOLD_OUT', lines: short }) as HttpError<409> & {
     lines: readonly ShortLine[];
+  };
+}
+
+/**
+ * The 409 of a reservation that would take its customer past their
+ * per-customer limit of the item: nothing was reserved.
+ */
+export function limitReached(key: string, limit: number, requested: number, bought: number): HttpError<409> {
+  return createError(409, `At most ${limit} of ${JSON.stringify(key)} per customer; ${bought} already bought or held`, {
+    code: 'ERR_RESERVE_STOCK_LIMIT',
+    key,
+    limit,
+    requested,
+    bought,
+  }) as HttpError<409>;
+}
+
+/** The 409 of a cart with lines past their customer's limits: each with its key, limit, requested and bought. */
+export function cartOverLimit(over: readonly OverLimitLine[]): HttpError<409> & { lines: readonly OverLimitLine[] } {
+  const named = over.map(({ key, limit }) => `${JSON.stringify(key)} (at most ${limit})`).join(', ');
+  return createError(409, `Past the per-customer limit for ${named}`, { code: 'ERR_RESERVE_STOCK_LIMIT', lines: over }) as HttpError<409> & {
+    lines: readonly OverLimitLine[];
   };
 }
 

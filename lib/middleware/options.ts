@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import { ConfigError } from '../errors';
 import { MAX_HOLD_SECONDS } from '../store/options';
 import { createStockStore } from '../store/redis-store';
-import type { CartLine, RedisClient, StockEventHandler, StockStore } from '../types';
+import type { CartLine, LoadedStock, RedisClient, StockEventHandler, StockStore } from '../types';
+import { MAX_UNITS } from '../validation/input';
 import { functionOption, intOption } from '../validation/options';
 import { answerAsJson, type RefusalHandler } from './refusal';
 import { bodyFingerprint } from './fingerprint';
@@ -30,9 +31,30 @@ export interface ReserveStockOptions {
   items?: (req: Request) => readonly CartLine[] | Promise<readonly CartLine[]>;
   /**
    * Initial stock from the source of truth when Redis has no figure: an
-   * integer >= 0, or -1 for unlimited. An http-error it throws passes through.
+   * integer >= 0, or -1 for unlimited; or `{ stock, limit }` with the item's
+   * own per-customer limit (see `perCustomerLimit`). An http-error it throws
+   * passes through.
    */
-  loader?: (key: string, req: Request) => number | Promise<number>;
+  loader?: (key: string, req: Request) => number | LoadedStock | Promise<number | LoadedStock>;
+  /**
+   * Who is buying: the signed-in customer (your session's), the id a
+   * per-customer limit counts against. An http-error it throws (a 401, say)
+   * passes through; any other failure, or a result that is not a non-empty
+   * string of at most 512 characters, is a 400. Without it no limit applies.
+   */
+  customer?: (req: Request) => string | Promise<string>;
+  /**
+   * The most units of an item one customer may hold and buy, checked and
+   * counted in the same atomic step as the deduction: open holds and
+   * committed ones count, a release or an expiry gives units back. A number
+   * for every item, or a function of the item's key (and the request); 0 is
+   * no limit. Default: each item's own limit, from the loader's `{ stock,
+   * limit }` or `store.setLimit`. Past it the request is refused: 409
+   * `ERR_RESERVE_STOCK_LIMIT` with `key`, `limit`, `requested` and `bought`
+   * (a cart's: `lines`, each line over its limit with those four), and
+   * nothing is reserved. Needs `customer`.
+   */
+  perCustomerLimit?: number | ((key: string, req: Request) => number | Promise<number>);
   /**
    * Whether the response means the order failed and the units go back.
    * Default: status >= 400.
@@ -95,7 +117,11 @@ export interface MiddlewareConfig {
   store: StockStore;
   /** One item's key and quantity, or a cart's lines. */
   read: { item: [key: (req: Request) => unknown, qty: (req: Request) => unknown] } | { cart: (req: Request) => unknown };
-  loader: ((key: string, req: Request) => number | Promise<number>) | undefined;
+  loader: ReserveStockOptions['loader'];
+  /** Who is buying; undefined without the `customer` option. */
+  readCustomer: ((req: Request) => unknown) | undefined;
+  /** A line's limit (undefined: the item's own). */
+  readLimit: ((key: string, req: Request) => unknown) | undefined;
   releaseWhen: (statusCode: number, req: Request, res: Response) => boolean;
   handler: RefusalHandler;
   autoCommit: boolean;
@@ -155,6 +181,19 @@ function resolveRead(options: ReserveStockOptions): MiddlewareConfig['read'] {
   return { cart: functionOption<(req: Request) => unknown>(options, 'items') as (req: Request) => unknown };
 }
 
+/** `customer` and `perCustomerLimit`: a limit needs a customer to count against. */
+function resolveLimits(options: ReserveStockOptions): Pick<MiddlewareConfig, 'readCustomer' | 'readLimit'> {
+  const readCustomer = functionOption<(req: Request) => unknown>(options, 'customer');
+  const limit = options.perCustomerLimit;
+  if (limit === undefined) return { readCustomer, readLimit: undefined };
+  if (!readCustomer) {
+    throw new ConfigError('ERR_RESERVE_STOCK_OPTION', 'option "perCustomerLimit" needs option "customer": whom to count against');
+  }
+  if (typeof limit === 'function') return { readCustomer, readLimit: limit };
+  const constant = intOption(options, 'perCustomerLimit', 0, 0, MAX_UNITS);
+  return { readCustomer, readLimit: () => constant };
+}
+
 /** The idempotency options, each checked even when `idempotencyKey: false` turns them off. */
 function resolveIdempotency(options: ReserveStockOptions): IdempotencyConfig | undefined {
   const off = options.idempotencyKey === false;
@@ -180,6 +219,7 @@ export function resolveMiddlewareOptions(options: ReserveStockOptions): Middlewa
     store: resolveStore(options),
     read: resolveRead(options),
     loader: functionOption(options, 'loader'),
+    ...resolveLimits(options),
     releaseWhen: functionOption(options, 'releaseWhen', failed),
     handler: functionOption(options, 'handler', answerAsJson),
     autoCommit,

@@ -1,8 +1,9 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { badInput, cartSoldOut, soldOut } from '../errors';
+import { badInput, cartOverLimit, cartSoldOut, limitReached, soldOut } from '../errors';
+import { assertCustomer } from '../store/customer';
 import type { CartLine, CartReservation, Reservation } from '../types';
 import { mergeCart } from '../validation/cart';
-import { assertKey, assertQuantity } from '../validation/input';
+import { assertKey, assertLimit, assertQuantity } from '../validation/input';
 import { HeldCart } from './cart-reservation';
 import { fingerprintOf } from './fingerprint';
 import { checkIdempotencyKey, claimRequest, readScope, recordOnEnd, replay, type Retry } from './idempotency';
@@ -28,17 +29,43 @@ declare global {
 /** reserveFor's answer when it has answered the request itself (a replay). */
 const ANSWERED = Symbol('answered');
 
-/** What a request asks for: one item, or a cart's lines (merged, in key order). */
-type Wanted = { key: string; qty: number } | { lines: CartLine[] };
+/** Who is buying and the per-customer limits that apply (see `customer`, `perCustomerLimit`). */
+interface Buyer {
+  customer?: string;
+  /** Each item's limit; none: the item's own. */
+  limits: Map<string, number>;
+}
 
-async function readWanted(req: Request, { read }: MiddlewareConfig): Promise<Wanted> {
+/** What a request asks for: one item, or a cart's lines (merged, in key order), and who for. */
+type Wanted = ({ key: string; qty: number } | { lines: CartLine[] }) & Buyer;
+
+async function readWanted(req: Request, config: MiddlewareConfig): Promise<Wanted> {
+  const { read } = config;
   const what = 'what to reserve';
-  if ('cart' in read) return { lines: mergeCart(await readFromRequest(read.cart, req, what)) };
+  if ('cart' in read) {
+    const lines = mergeCart(await readFromRequest(read.cart, req, what));
+    return { lines, ...(await readBuyer(req, config, lines)) };
+  }
   const key = await readFromRequest(read.item[0], req, what);
   const qty = await readFromRequest(read.item[1], req, what);
   assertKey(key);
   assertQuantity(qty);
-  return { key, qty };
+  return { key, qty, ...(await readBuyer(req, config, [{ key, qty }])) };
+}
+
+async function readBuyer(req: Request, { readCustomer, readLimit }: MiddlewareConfig, lines: readonly CartLine[]): Promise<Buyer> {
+  const limits = new Map<string, number>();
+  if (!readCustomer) return { limits };
+  const customer = await readFromRequest(readCustomer, req, 'the customer');
+  assertCustomer(customer);
+  if (readLimit) {
+    for (const { key } of lines) {
+      const limit = await readFromRequest((r) => readLimit(key, r), req, 'the per-customer limit');
+      assertLimit(limit);
+      limits.set(key, limit);
+    }
+  }
+  return { customer, limits };
 }
 
 /**
@@ -64,17 +91,21 @@ async function claimFor(req: Request, res: Response, wanted: Wanted, config: Mid
   return retry;
 }
 
-/** Reserves what the request asks for: the reservation, or the sold-out error. */
+/** Reserves what the request asks for: the reservation, or the sold-out or over-the-limit error. */
 async function hold(req: Request, wanted: Wanted, config: MiddlewareConfig): Promise<Reservation | CartReservation | Error> {
   const { store, loader, holdSeconds } = config;
   const load = loader && ((key: string) => loader(key, req));
+  const { customer, limits } = wanted;
   if ('lines' in wanted) {
-    const result = await store.reserveCart(wanted.lines, load, { holdSeconds });
-    return result.status === 'insufficient' ? cartSoldOut(result.short) : new HeldCart(result.lines, store);
+    const result = await store.reserveCart(wanted.lines, load, { holdSeconds, customer, limit: (key) => limits.get(key) });
+    if (result.status === 'insufficient') return cartSoldOut(result.short);
+    if (result.status === 'limit') return cartOverLimit(result.over);
+    return new HeldCart(result.lines, store);
   }
   const { key, qty } = wanted;
-  const result = await store.reserve(key, qty, load, { holdSeconds });
+  const result = await store.reserve(key, qty, load, { holdSeconds, customer, limit: limits.get(key) });
   if (result.status === 'insufficient') return soldOut(key, qty, result.available);
+  if (result.status === 'limit') return limitReached(key, result.limit, qty, result.bought);
   const remaining = result.status === 'reserved' ? result.remaining : -1;
   return new HeldReservation(key, qty, remaining, result.holdId, result.expiresAt, store);
 }

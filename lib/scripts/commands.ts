@@ -8,35 +8,39 @@ import { luaSources } from './lua-sources';
  * (`-N`: a number of keys given with each call).
  */
 export const SCRIPT_FILES = {
-  reserveHold: 'reserveHold-6.lua',
+  reserveHold: 'reserveHold-7.lua',
   reserveCart: 'reserveCart-N.lua',
-  initAndReserveHold: 'initAndReserveHold-6.lua',
-  settleHold: 'settleHold-6.lua',
-  extendHold: 'extendHold-6.lua',
-  inspectHolds: 'inspectHolds-6.lua',
-  resetFigure: 'resetFigure-6.lua',
-  setStock: 'setStock-6.lua',
-  addStock: 'addStock-6.lua',
+  initAndReserveHold: 'initAndReserveHold-7.lua',
+  settleHold: 'settleHold-7.lua',
+  extendHold: 'extendHold-7.lua',
+  inspectHolds: 'inspectHolds-7.lua',
+  resetFigure: 'resetFigure-7.lua',
+  setStock: 'setStock-7.lua',
+  setLimit: 'setLimit-7.lua',
+  addStock: 'addStock-7.lua',
   releaseLock: 'releaseLock-1.lua',
   claimRequest: 'claimRequest-1.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;
 
-/** Which holds inspectHolds-6 lists. */
+/** Which holds inspectHolds-7 lists. */
 export type HoldList = 'all' | 'in-doubt' | 'none';
 
 /**
- * reserveHold-6 and initAndReserveHold-6: `{ code, available, expiresAt,
+ * reserveHold-7 and initAndReserveHold-7: `{ code, available, expiresAt,
  * expired, replayed, written }`, trailing zeros left out (`written` from
- * initAndReserveHold-6 only; codes in ./replies).
+ * initAndReserveHold-7 only; codes in ./replies).
  */
 export type ReserveReply = [code: number, available: number, expiresAt?: number, expired?: number, replayed?: number, written?: number];
 
-/** reserveCart-N: `{ status, list, expired }` (see the script). */
-export type CartReply = [status: 'reserved' | 'short' | 'again' | 'missing', list: number[], expired: number[]];
+/** reserveHold-7 also answers a quick refusal with the figure's own text. */
+export type QuickReserveReply = ReserveReply | string;
 
-/** inspectHolds-6 (see the script). */
+/** reserveCart-N: `{ status, list, expired }` (see the script). */
+export type CartReply = [status: 'reserved' | 'short' | 'again' | 'limit' | 'missing', list: number[], expired: number[]];
+
+/** inspectHolds-7 (see the script). */
 export type InspectReply = [
   figure: string | null,
   units: number,
@@ -47,20 +51,34 @@ export type InspectReply = [
   prepared: number,
   more: 0 | 1,
   next: string,
+  prepares: number,
 ];
 
-/** Why resetFigure-6 wrote nothing. */
+/** Why resetFigure-7 wrote nothing. */
 export type ResetBlocker = 'absent' | 'prepared' | 'in-doubt' | 'reaping';
 
-/** addStock-6's status (see the script). */
+/** addStock-7's status (see the script). */
 export type AddStockStatus = 'added' | 'unlimited' | 'absent' | 'again' | 'over';
 
 /** The scripts as methods, as `bindCommands` defines them on a client. */
 export interface StockCommands {
   reserveCart(numberOfKeys: number, ...args: (string | number)[]): Promise<CartReply>;
-  reserveHold(...args: [...HoldKeys, qty: number, nonce: string, holdMs: number, retentionMs: number]): Promise<ReserveReply>;
+  reserveHold(
+    ...args: [...HoldKeys, qty: number, nonce: string, holdMs: number, retentionMs: number, customer: string, limit: number | '']
+  ): Promise<QuickReserveReply>;
   initAndReserveHold(
-    ...args: [...HoldKeys, stock: number, ttlSeconds: number, qty: number, nonce: string, holdMs: number, retentionMs: number]
+    ...args: [
+      ...HoldKeys,
+      stock: number,
+      ttlSeconds: number,
+      qty: number,
+      nonce: string,
+      holdMs: number,
+      retentionMs: number,
+      customer: string,
+      limit: number | '',
+      itemLimit: number,
+    ]
   ): Promise<ReserveReply>;
   settleHold(
     ...args: [...HoldKeys, nonce: string, action: 'prepare' | 'commit' | 'release', retentionMs: number]
@@ -70,9 +88,12 @@ export interface StockCommands {
   ): Promise<[state: string, expiresAt: number, expired: number]>;
   inspectHolds(...args: [...HoldKeys, retentionMs: number, list: HoldList, from: string, size: number]): Promise<InspectReply>;
   resetFigure(
-    ...args: [...HoldKeys, databaseStock: number, retentionMs: number]
+    ...args: [...HoldKeys, databaseStock: number, retentionMs: number, preparesSeen: number | '']
   ): Promise<[before: number | null, after: number | null, expired: number, blocker: ResetBlocker | null]>;
-  setStock(...args: [...HoldKeys, stock: number, ttlSeconds: number, mode: 'NX' | '', retentionMs: number]): Promise<0 | 1>;
+  setStock(
+    ...args: [...HoldKeys, stock: number, ttlSeconds: number, mode: 'NX' | '', retentionMs: number, itemLimit: number | '']
+  ): Promise<0 | 1>;
+  setLimit(...args: [...HoldKeys, limit: number, retentionMs: number]): Promise<number>;
   addStock(
     ...args: [...HoldKeys, qty: number, retentionMs: number, max: number]
   ): Promise<[status: AddStockStatus, stock: number | null, expired: number]>;

@@ -14,6 +14,8 @@ export const ReplyCode = {
   NOT_INITIALISED: -3,
   /** Not enough yet, but due holds are left to reap first: call again. */
   CALL_AGAIN: -4,
+  /** The customer would pass their limit: `{ LIMIT, bought, limit }`, nothing deducted. */
+  LIMIT: -5,
 } as const;
 
 /** A hold's state as the scripts answer it: its record's letter (see lua/includes/records.lua), `?` for none. */

@@ -1,10 +1,11 @@
 import { unavailable } from '../errors';
 import type { CartReply } from '../scripts/commands';
-import type { CartLine, CartResult, StockLoader } from '../types';
+import type { CartLine, CartOptions, CartResult, StockLoader } from '../types';
 import { reportExpired, type StoreContext } from './context';
 import { makeHoldId, nonceOf } from './hold-id';
 import { loadFigure } from './initialise';
 import type { StockKeys } from './keys';
+import { limitOf } from './reserve-item';
 import { untilReaped } from './until-reaped';
 
 /**
@@ -21,11 +22,19 @@ export async function reserveInOneCall(
   keys: StockKeys[],
   loader: StockLoader | undefined,
   holdMs: number,
+  options: CartOptions | undefined,
 ): Promise<CartResult> {
   const { caller, commands, config } = ctx;
   const holdIds = cart.map(({ key }) => makeHoldId(key));
   const flatKeys = keys.flatMap((k) => k.holds);
-  const args = [holdMs, config.retentionMs, ...cart.flatMap(({ qty }, i) => [qty, nonceOf(holdIds[i] as string)])];
+  const { customer } = limitOf({ customer: options?.customer });
+  const limits = cart.map(({ key }) => limitOf({ limit: lineLimit(options, key) }).limit);
+  const args = [
+    holdMs,
+    config.retentionMs,
+    customer,
+    ...cart.flatMap(({ qty }, i) => [qty, nonceOf(holdIds[i] as string), limits[i] as number | '']),
+  ];
   const first = (cart[0] as CartLine).key;
   const reportEach = (expired: number[]) => expired.forEach((n, i) => reportExpired(ctx, (cart[i] as CartLine).key, n));
   const deadline = Date.now() + config.initTimeoutMs;
@@ -54,8 +63,24 @@ export async function reserveInOneCall(
   }
 }
 
+/** A cart line's own limit (undefined: its item's), from the cart's options. */
+export function lineLimit(options: CartOptions | undefined, key: string): number | undefined {
+  const limit = options?.limit;
+  return typeof limit === 'function' ? limit(key) : limit;
+}
+
 async function toCartResult(ctx: StoreContext, cart: CartLine[], keys: StockKeys[], holdIds: string[], [status, list]: CartReply): Promise<CartResult> {
   const emit = ctx.config.emit;
+  if (status === 'limit') {
+    const over = [];
+    for (let i = 0; i < list.length; i += 3) {
+      const { key, qty } = cart[(list[i] as number) - 1] as CartLine;
+      const [bought, limit] = [list[i + 1] as number, list[i + 2] as number];
+      emit?.({ type: 'limit', key, requested: qty, limit, bought });
+      over.push({ key, requested: qty, limit, bought });
+    }
+    return { status: 'limit', over };
+  }
   if (status === 'short') {
     const short = [];
     for (let i = 0; i < list.length; i += 2) {

@@ -4,14 +4,20 @@ import type { StockLoader } from '../types';
 import { backoffDelay } from '../util/backoff';
 import { withDeadline } from '../util/deadline';
 import { toError } from '../util/events';
-import { isStockFigure } from '../validation/input';
+import { isStockFigure, MAX_UNITS } from '../validation/input';
 import type { StoreContext } from './context';
 import type { StockKeys } from './keys';
 
 /** The call that found no figure, tried again: its answer, or undefined while the figure is still missing. */
 type TryAgain<T> = () => Promise<T | undefined>;
+/** A loader's answer, checked: the figure, and the item's own per-customer limit (0: none). */
+export interface Loaded {
+  stock: number;
+  limit: number;
+}
+
 /** Writes the loaded figure (SET NX, a new epoch), and whatever goes with it in the same script. */
-type WriteFigure<T> = (stock: number) => Promise<{ value: T; written: boolean }>;
+type WriteFigure<T> = (loaded: Loaded) => Promise<{ value: T; written: boolean }>;
 
 /**
  * Runs a call that needs a figure that is missing: one caller across every
@@ -38,9 +44,9 @@ export async function whenFigureMissing<T>(
         const again = await tryAgain();
         if (again !== undefined) return again;
         const ms = Math.max(1, Math.min(ctx.config.loaderTimeoutMs, deadline - Date.now()));
-        const stock = await load(ctx, key, loader, ms);
-        const { value, written } = await write(stock);
-        if (written) ctx.config.emit?.({ type: 'initialised', key, stock });
+        const loaded = await load(ctx, key, loader, ms);
+        const { value, written } = await write(loaded);
+        if (written) ctx.config.emit?.({ type: 'initialised', key, stock: loaded.stock });
         return value;
       } finally {
         ctx.lock.releaseQuietly(keys.lock, token, (error) =>
@@ -58,11 +64,11 @@ export async function whenFigureMissing<T>(
   }
 }
 
-async function load(ctx: StoreContext, key: string, loader: StockLoader, ms: number): Promise<number> {
+async function load(ctx: StoreContext, key: string, loader: StockLoader, ms: number): Promise<Loaded> {
   let timeout: Error | undefined;
-  let stock: unknown;
+  let answer: unknown;
   try {
-    stock = await withDeadline(
+    answer = await withDeadline(
       Promise.resolve().then(() => loader(key)),
       ms,
       () => (timeout = unavailable(`The stock loader did not answer within ${ms} ms`)),
@@ -73,12 +79,23 @@ async function load(ctx: StoreContext, key: string, loader: StockLoader, ms: num
     ctx.config.emit?.({ type: 'error', operation: 'load', key, error: toError(error) });
     throw error === timeout ? error : unavailable('The stock loader failed', error);
   }
-  if (!isStockFigure(stock)) {
-    const error = unavailable(`The stock loader returned ${String(stock)}, not a whole number >= -1`);
+  const loaded = loadedOf(answer);
+  if (!loaded) {
+    const error = unavailable(
+      `The stock loader returned ${String(answer)}, not a whole number from -1 to ${MAX_UNITS} nor { stock, limit } of such`,
+    );
     ctx.config.emit?.({ type: 'error', operation: 'load', key, error });
     throw error;
   }
-  return stock;
+  return loaded;
+}
+
+/** A loader's answer as a figure and a limit, or undefined when it is neither a figure nor `{ stock, limit? }`. */
+function loadedOf(answer: unknown): Loaded | undefined {
+  if (isStockFigure(answer)) return { stock: answer, limit: 0 };
+  if (typeof answer !== 'object' || answer === null) return undefined;
+  const { stock, limit = 0 } = answer as { stock?: unknown; limit?: unknown };
+  return isStockFigure(stock) && isStockFigure(limit) && limit >= 0 ? { stock, limit } : undefined;
 }
 
 /**
@@ -93,8 +110,8 @@ export function loadFigure(ctx: StoreContext, keys: StockKeys, key: string, load
     key,
     loader,
     async () => ((await caller.run(() => config.redis.exists(keys.stock))) === 1 ? true : undefined),
-    async (stock) => {
-      const written = await caller.run(() => commands.setStock(...keys.holds, stock, config.ttlSeconds, 'NX', config.retentionMs));
+    async ({ stock, limit }) => {
+      const written = await caller.run(() => commands.setStock(...keys.holds, stock, config.ttlSeconds, 'NX', config.retentionMs, limit));
       return { value: true, written: written === 1 };
     },
   );

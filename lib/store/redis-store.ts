@@ -8,6 +8,7 @@ import type {
   ExtendResult,
   HoldsReport,
   InDoubtResolution,
+  ReconcileOptions,
   ReconcileReport,
   ReserveOptions,
   ReserveResult,
@@ -17,7 +18,7 @@ import type {
   StockStoreOptions,
 } from '../types';
 import { mergeCart } from '../validation/cart';
-import { assertKey, assertQuantity, assertStockFigure, assertWholeNumber, MAX_UNITS } from '../validation/input';
+import { assertKey, assertLimit, assertQuantity, assertStockFigure, assertWholeNumber, MAX_UNITS } from '../validation/input';
 import { holdStateOf } from '../scripts/replies';
 import { reserveLineByLine } from './cart';
 import { reserveInOneCall } from './cart-in-one-call';
@@ -65,7 +66,7 @@ class RedisStockStore implements StockStore {
     const keys = cart.map(({ key }) => ctx.keys.of(key));
     if (fitOneCall(ctx.config.redis, keys.map((k) => k.stock))) {
       try {
-        return await reserveInOneCall(ctx, cart, keys, loader, holdMs);
+        return await reserveInOneCall(ctx, cart, keys, loader, holdMs, options);
       } catch (error) {
         reportUnavailable(ctx, 'reserve', (cart[0] as CartLine).key, error);
         throw error;
@@ -74,6 +75,8 @@ class RedisStockStore implements StockStore {
     return reserveLineByLine(this, cart, {
       loader,
       holdSeconds: options?.holdSeconds,
+      customer: options?.customer,
+      limit: options?.limit,
       available: (key) => this.availableOf(key, loader),
       soldOut: (line) => ctx.config.emit?.({ type: 'sold-out', ...line }),
     });
@@ -143,7 +146,8 @@ class RedisStockStore implements StockStore {
     const limit = options?.limit ?? DEFAULT_LIST_LIMIT;
     assertWholeNumber(limit, 'limit', 0);
     const { units, count, inDoubt } = await readItem(this.ctx, key);
-    const holds = count === 0 || limit === 0 ? [] : await listHolds(this.ctx, key, 'all', limit);
+    const listed = count === 0 || limit === 0 ? [] : await listHolds(this.ctx, key, 'all', limit);
+    const holds = listed.map(({ holdId, qty, expiresAt, state }) => ({ holdId, qty, expiresAt, state }));
     return { key, count, units, inDoubt, holds };
   }
 
@@ -167,7 +171,7 @@ class RedisStockStore implements StockStore {
     return (await readItem(this.ctx, key)).figure;
   }
 
-  reconcile(key: string, databaseStock: DatabaseStock, options?: { fix?: boolean }): Promise<ReconcileReport> {
+  reconcile(key: string, databaseStock: DatabaseStock, options?: ReconcileOptions): Promise<ReconcileReport> {
     return reconcile(this.ctx, key, databaseStock, options);
   }
 
@@ -194,7 +198,15 @@ class RedisStockStore implements StockStore {
     if (ttlSeconds !== undefined) assertWholeNumber(ttlSeconds, 'ttlSeconds', 0, MAX_TTL_SECONDS);
     const ttl = ttlSeconds ?? ctx.config.ttlSeconds;
     const { holds } = ctx.keys.of(key);
-    await ctx.caller.run(() => ctx.commands.setStock(...holds, qty, ttl, '', ctx.config.retentionMs));
+    await ctx.caller.run(() => ctx.commands.setStock(...holds, qty, ttl, '', ctx.config.retentionMs, ''));
+  }
+
+  async setLimit(key: string, limit: number): Promise<void> {
+    const { ctx } = this;
+    assertKey(key);
+    assertLimit(limit);
+    const { holds } = ctx.keys.of(key);
+    await ctx.caller.run(() => ctx.commands.setLimit(...holds, limit, ctx.config.retentionMs));
   }
 }
 

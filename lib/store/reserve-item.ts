@@ -1,16 +1,17 @@
 import { badInput } from '../errors';
-import type { ReserveReply } from '../scripts/commands';
+import type { QuickReserveReply, ReserveReply } from '../scripts/commands';
 import { ReplyCode } from '../scripts/replies';
 import type { ReserveOptions, ReserveResult, StockLoader } from '../types';
-import { assertKey, assertQuantity } from '../validation/input';
+import { assertKey, assertLimit, assertQuantity } from '../validation/input';
 import { reportExpired, reportUnavailable, type StoreContext } from './context';
+import { customerDigest } from './customer';
 import { makeHoldId, nonceOf, parseHoldId } from './hold-id';
 import { whenFigureMissing } from './initialise';
 import type { StockKeys } from './keys';
 import { holdMsOf } from './options';
 import { untilReaped } from './until-reaped';
 
-/** One reservation's call: what reserveHold-6 and initAndReserveHold-6 take. */
+/** One reservation's call: what reserveHold-7 and initAndReserveHold-7 take. */
 interface Call {
   key: string;
   keys: StockKeys;
@@ -18,6 +19,10 @@ interface Call {
   nonce: string;
   qty: number;
   holdMs: number;
+  /** The customer's digest, '' for none. */
+  customer: string;
+  /** The call's own limit, '' for the item's. */
+  limit: number | '';
 }
 
 /**
@@ -36,7 +41,15 @@ export async function reserveItem(
   assertQuantity(qty);
   const holdId = options?.holdId ?? makeHoldId(key);
   const nonce = options?.holdId === undefined ? nonceOf(holdId) : ownNonce(holdId, key);
-  const call: Call = { key, keys: ctx.keys.of(key), holdId, nonce, qty, holdMs: holdMsOf(ctx.config, options?.holdSeconds) };
+  const call: Call = {
+    key,
+    keys: ctx.keys.of(key),
+    holdId,
+    nonce,
+    qty,
+    holdMs: holdMsOf(ctx.config, options?.holdSeconds),
+    ...limitOf(options),
+  };
   let reply: ReserveReply;
   try {
     reply = await reserveHold(ctx, call);
@@ -46,8 +59,16 @@ export async function reserveItem(
     throw error;
   }
   const result = toResult(ctx, call, reply);
-  if (ctx.replicas && result.status !== 'insufficient' && reply[4] !== 1) await ctx.replicas.after(key, call.keys.stock);
+  const granted = result.status === 'reserved' || result.status === 'unlimited';
+  if (ctx.replicas && granted && reply[4] !== 1) await ctx.replicas.after(key, call.keys.stock);
   return result;
+}
+
+/** The customer (its digest) and limit the scripts take: '' for none, each checked (a 400 otherwise). */
+export function limitOf(options: { customer?: string; limit?: number } | undefined): { customer: string; limit: number | '' } {
+  const limit = options?.limit;
+  if (limit !== undefined) assertLimit(limit);
+  return { customer: options?.customer === undefined ? '' : customerDigest(options.customer), limit: limit ?? '' };
 }
 
 function ownNonce(holdId: string, key: string): string {
@@ -56,16 +77,27 @@ function ownNonce(holdId: string, key: string): string {
   return parsed.nonce;
 }
 
-/** reserveHold-6, sent again while it answers CALL_AGAIN. */
+/** reserveHold-7, sent again while it answers CALL_AGAIN. */
 function reserveHold(ctx: StoreContext, call: Call): Promise<ReserveReply> {
   const { commands, config, caller } = ctx;
   const { keys, qty, nonce, holdMs } = call;
   return untilReaped(
     ctx,
     call.key,
-    () => caller.run(() => commands.reserveHold(...keys.holds, qty, nonce, holdMs, config.retentionMs), onLateReply(ctx, call)),
+    async () =>
+      inFull(
+        await caller.run(
+          () => commands.reserveHold(...keys.holds, qty, nonce, holdMs, config.retentionMs, call.customer, call.limit),
+          onLateReply(ctx, call),
+        ),
+      ),
     whenCalledAgain,
   );
+}
+
+/** A quick refusal (the figure's text) as the reply it stands for. */
+function inFull(reply: QuickReserveReply): ReserveReply {
+  return typeof reply === 'string' ? [ReplyCode.INSUFFICIENT, Number(reply)] : reply;
 }
 
 function whenCalledAgain(reply: ReserveReply): { again: boolean; expired: number } {
@@ -84,9 +116,21 @@ async function loadAndReserve(ctx: StoreContext, call: Call, loader: StockLoader
       const again = await reserveHold(ctx, call);
       return again[0] === ReplyCode.NOT_INITIALISED ? undefined : again;
     },
-    async (stock) => {
+    async ({ stock, limit }) => {
       const value = await caller.run(
-        () => commands.initAndReserveHold(...keys.holds, stock, config.ttlSeconds, qty, nonce, holdMs, config.retentionMs),
+        () =>
+          commands.initAndReserveHold(
+            ...keys.holds,
+            stock,
+            config.ttlSeconds,
+            qty,
+            nonce,
+            holdMs,
+            config.retentionMs,
+            call.customer,
+            call.limit,
+            limit,
+          ),
         onLateReply(ctx, call),
       );
       return { value, written: value[5] === 1 };
@@ -98,9 +142,9 @@ async function loadAndReserve(ctx: StoreContext, call: Call, loader: StockLoader
 }
 
 /** For a reservation that ran after its caller was told 503: releases its hold. */
-function onLateReply(ctx: StoreContext, call: Call): (late: ReserveReply) => void {
+function onLateReply(ctx: StoreContext, call: Call): (late: QuickReserveReply) => void {
   return (late) => {
-    if (late[0] >= 0 || late[0] === ReplyCode.UNLIMITED) ctx.releaseLate(call.holdId);
+    if (typeof late !== 'string' && (late[0] >= 0 || late[0] === ReplyCode.UNLIMITED)) ctx.releaseLate(call.holdId);
   };
 }
 
@@ -120,6 +164,12 @@ function toResult(ctx: StoreContext, { key, qty, holdId }: Call, reply: ReserveR
   if (code === ReplyCode.INSUFFICIENT) {
     emit?.({ type: 'sold-out', key, requested: qty, available });
     return { status: 'insufficient', available };
+  }
+  if (code === ReplyCode.LIMIT) {
+    // { LIMIT, bought, limit }
+    const [, bought, limit] = reply as [number, number, number];
+    emit?.({ type: 'limit', key, requested: qty, limit, bought });
+    return { status: 'limit', limit, bought };
   }
   throw new Error(`reserve-stock: unexpected reply ${code} from the reserve script`);
 }

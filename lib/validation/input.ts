@@ -57,3 +57,10 @@ export function assertWholeNumber(value: unknown, name: string, min: number, max
     throw badInput(max === Number.MAX_SAFE_INTEGER ? `${name} must be a whole number >= ${min}` : `${name} must be a whole number from ${min} to ${max}`);
   }
 }
+
+/** Throws a 400 unless `limit` is a per-customer limit: a whole number from 0 (none) to {@link MAX_UNITS}. */
+export function assertLimit(limit: unknown): asserts limit is number {
+  if (!isUnits(limit, 0)) {
+    throw badInput(`The per-customer limit must be a whole number from 0 (none) to ${MAX_UNITS}`);
+  }
+}

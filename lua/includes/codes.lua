@@ -7,3 +7,4 @@ local UNLIMITED = -1       -- unlimited stock: nothing deducted, a hold of 0 uni
 local INSUFFICIENT = -2    -- not enough: nothing deducted
 local NOT_INITIALISED = -3 -- no figure: load it, then call the init script
 local CALL_AGAIN = -4      -- not enough yet, but due holds are left to reap first: call again
+local LIMIT = -5           -- the customer would pass their limit: nothing deducted

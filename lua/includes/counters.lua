@@ -1,7 +1,7 @@
 --[[
   An item: its stock figure and its holds, under one hash tag (so that one
   script sees them all on a Redis Cluster). Every hold script takes the same
-  six keys, in this order:
+  seven keys, in this order:
 
     KEYS[1] figure     the stock figure: an integer string, -1 unlimited
     KEYS[2] holds      hash: one record per hold (field: the hold's nonce,
@@ -17,15 +17,19 @@
     KEYS[5] purge      list of tickets (purge time, nonce) in purge order:
                        when each settled record is forgotten
     KEYS[6] quiet      exists only while no open hold is due (see
-                       includes/open): a refusal that finds it needs
-                       neither the clock nor the counters
+                       L.markQuiet): a refusal that finds it needs neither
+                       the clock nor the counters
+    KEYS[7] customers  hash: customer -> units counted toward a
+                       per-customer limit: in open holds and committed ones
+                       (a release or an expiry gives them back); only while
+                       a limit applies
 
   A ticket is never looked for when its hold settles or is extended: it
   stays in place, and when its turn comes a ticket whose record is settled,
   gone, or now falls due at another time is dropped. So making, settling and
   extending a hold each cost O(1), and each ticket is reaped once.
 
-  The counters, ten whole numbers packed as doubles (exact below 2^53) in
+  The counters, twelve whole numbers packed as doubles (exact below 2^53) in
   one field: one field to read and write, and no number-to-text conversion,
   which costs Redis more than the call that writes it.
     d  when the next ticket falls due (ms, Redis clock); 0: none queued
@@ -37,30 +41,37 @@
     t  the due list's tail expiry: a later hold goes after it in the list,
        an earlier one into dueSorted
     p  when the next settled record is forgotten; 0: none
-    l  keys 2-5 live until then (PEXPIREAT); 0: not set; -1: never expire
+    l  keys 2-5 and 7 live until then (PEXPIREAT); 0: not set; -1: never
     f  when the figure expires; 0: not known; -1: never
+    k  the item's own per-customer limit (0: none), given with its figure
+       or by setLimit-7; a call may give its own instead
+    g  prepares so far (never goes down): every order's database commit
+       follows its prepare, so reconcile, reading this before it reads the
+       database, can tell that no order committed in between (resetFigure-7)
 
-  Every key expires: keys 2-5 together at l (so a record never outlives its
-  ticket, nor a ticket its record), the quiet key no later than that (or a
-  day), the figure at its own TTL, stretched to outlive the holds taken
-  from it (or a reload would count their units as free).
-  An idle item leaves nothing behind. Only a figure that never expires
-  (ttlSeconds 0) keeps keys 2-5 from expiring while it has open holds: only
-  a reap may give their units back.
+  Every key expires: keys 2-5 and 7 together at l (so a record never
+  outlives its ticket, nor a ticket its record), the quiet key no later
+  than that (or a day), the figure at its own TTL, stretched to outlive
+  the holds taken from it (or a reload would count their units as free).
+  While the item has open holds or a limit, l outlives the figure (a
+  customer's count must not end before the sale does), and with a figure
+  that never expires (ttlSeconds 0) keys 2-5 and 7 do not expire either:
+  only a reap may give open holds' units back. An idle item leaves nothing
+  behind.
 ]]
-local COUNTERS = '>dddddddddd'
+--- @include "includes/formats"
 
 -- The counters of field '#' (false when the item has none yet). d0 and n0
 -- keep what was read, for writeHolds. One table constructor: a table that
 -- grows field by field is rehashed as it grows.
 local function readCounters(packed)
   if not packed then
-    return { d = 0, n = 0, u = 0, e = 0, a = 0, m = 0, t = 0, p = 0, l = 0, f = 0, d0 = 0, n0 = 0 }
+    return { d = 0, n = 0, u = 0, e = 0, a = 0, m = 0, t = 0, p = 0, l = 0, f = 0, k = 0, g = 0, d0 = 0, n0 = 0 }
   end
-  local d, n, u, e, a, m, t, p, l, f = struct.unpack(COUNTERS, packed)
-  return { d = d, n = n, u = u, e = e, a = a, m = m, t = t, p = p, l = l, f = f, d0 = d, n0 = n }
+  local d, n, u, e, a, m, t, p, l, f, k, g = struct.unpack(COUNTERS, packed)
+  return { d = d, n = n, u = u, e = e, a = a, m = m, t = t, p = p, l = l, f = f, k = k, g = g, d0 = d, n0 = n }
 end
 
 local function packCounters(c)
-  return struct.pack(COUNTERS, c.d, c.n, c.u, c.e, c.a, c.m, c.t, c.p, c.l, c.f)
+  return struct.pack(COUNTERS, c.d, c.n, c.u, c.e, c.a, c.m, c.t, c.p, c.l, c.f, c.k, c.g)
 end

@@ -1,17 +1,44 @@
 --[[
-  The slow paths, as functions of the table L: reaping due holds, forgetting
-  settled records, stretching the keys' lives, writing a figure. A script
-  pastes this include inside its `library()` function, so these closures
-  are made only by the calls that need them: every Lua closure a script
-  makes costs Redis time on every call, and a sale's reservations and
-  refusals need none of these.
+  The library of the hold scripts, as functions of the table L (and the
+  includes' own): reaping due holds, forgetting settled records, stretching
+  the keys' lives, moving the quiet key, writing a figure. A script declares
+  `local L = {}` before this include; the hot scripts build it on first use
+  instead (includes/lazyLibrary).
 
   Reaping and purging take a bounded batch per call: a script's work never
   grows with what piled up (200,000 holds that fall due together are
   reaped by 200 short calls, and other clients of the Redis are served
   between them).
 ]]
+--- @include "includes/clock"
+--- @include "includes/codes"
 --- @include "includes/settle"
+
+-- The first answer of a reservation whose nonce is known (a resent call).
+function L.replay(raw)
+  local known = decodeHold(raw)
+  return { known.r, known.r, known.x, 0, 1 }
+end
+
+--[[
+  The quiet key (KEYS[6]) exists only while no open hold is due: it expires
+  when the next ticket falls due (c.d), or, while no hold is open (or only
+  in-doubt ones, never due), with the keys' life (a day when that is not
+  set yet). Stale tickets (of settled holds) only shorten it: a refusal
+  without it takes the longer way, reaping them.
+]]
+function L.markQuiet(keys, c, now)
+  local quietUntil = c.d
+  if c.n == 0 or c.d == 0 then
+    quietUntil = c.l > 0 and c.l or now + 86400000
+  end
+  if quietUntil <= now then
+    redis.call('DEL', keys[6])
+  else
+    redis.call('SET', keys[6], 1, 'PXAT', quietUntil)
+  end
+end
+
 
 -- Most tickets one call reaps, and most settled records it forgets: about
 -- a millisecond of Redis time each (see the bench's script scenario).
@@ -19,6 +46,9 @@ L.REAP_BATCH = 1000
 L.PURGE_BATCH = 1000
 -- Tickets read per LRANGE: most calls find a handful due, not a batch.
 local TICKET_CHUNK = 64
+
+-- The keys that live together, by l (see includes/counters).
+local ITEM_KEYS = { 2, 3, 4, 5, 7 }
 
 -- `at` and a quarter more of the time until then: stretched lives outlast
 -- their need, so that stretching is rare.
@@ -28,9 +58,9 @@ end
 
 --[[
   Stretches the lives (see needsLife in includes/open): the figure past
-  `figureNeed` (learning its TTL with PTTL when not known), keys 2-5 past
-  `need` and past the figure while it has open holds, or for ever when the
-  figure never expires. Writes the counters.
+  `figureNeed` (learning its TTL with PTTL when not known), keys 2-5 and 7
+  past `need` and past the figure while it has open holds or a limit, or
+  for ever when the figure never expires. Writes the counters.
 ]]
 function L.keepAlive(keys, c, now, need, figureNeed)
   local figureAt, keysAt
@@ -44,13 +74,14 @@ function L.keepAlive(keys, c, now, need, figureNeed)
       figureAt = c.f
     end
   end
-  if c.n > 0 and c.f == -1 then
+  local bound = c.n > 0 or c.k > 0
+  if bound and c.f == -1 then
     if c.l ~= -1 then
       c.l = -1
       keysAt = 'never'
     end
   else
-    if c.n > 0 and c.f > need then
+    if bound and c.f > need then
       need = c.f
     end
     if c.l == -1 or need > c.l then
@@ -64,11 +95,11 @@ function L.keepAlive(keys, c, now, need, figureNeed)
     redis.call('PEXPIREAT', keys[1], figureAt)
   end
   if keysAt == 'never' then
-    for i = 2, 5 do
+    for _, i in ipairs(ITEM_KEYS) do
       redis.call('PERSIST', keys[i])
     end
   elseif keysAt then
-    for i = 2, 5 do
+    for _, i in ipairs(ITEM_KEYS) do
       redis.call('PEXPIREAT', keys[i], keysAt)
     end
   end
@@ -176,6 +207,27 @@ function L.reap(keys, c, now, retentionMs, budget)
   return expired, giveBack(keys, owed)
 end
 
+--[[
+  The start of every script that reads the figure: the item's counters,
+  with a batch of due holds reaped and a batch of settled records forgotten
+  when due, and what that changed written. Returns the counters, the time
+  and how many holds expired; L.isDue(c, now) then says whether more are due.
+]]
+function L.tidy(keys, retentionMs)
+  local packed = redis.call('HGET', keys[2], '#')
+  local c = readCounters(packed)
+  local now = nowMs()
+  local expired = 0
+  if L.isDue(c, now) then
+    expired = L.reap(keys, c, now, retentionMs)
+  end
+  L.purge(keys, c, now)
+  if packed and packCounters(c) ~= packed then
+    writeHolds(keys, c, now)
+  end
+  return c, now, expired
+end
+
 -- Whether a ticket is due that no call has reaped yet.
 function L.isDue(c, now)
   return c.d ~= 0 and c.d <= now
@@ -204,10 +256,12 @@ end
   Writes a figure and starts a new epoch with it: holds taken before give
   nothing back to it. With nx, only where no figure is (SET NX: a figure
   already written, and maybe already deducted from, is never overwritten;
-  correctness rests on this, not on the initialisation lock). Changes the
-  counters, and writes them when it wrote. Returns true when it wrote.
+  correctness rests on this, not on the initialisation lock). `limit`, when
+  given (a figure loaded from the database), becomes the item's own
+  per-customer limit (0: none). Changes the counters, and writes them when
+  it wrote. Returns true when it wrote.
 ]]
-function L.writeFigure(keys, c, now, stock, ttlSeconds, nx, retentionMs)
+function L.writeFigure(keys, c, now, stock, ttlSeconds, nx, retentionMs, limit)
   local args = { 'SET', keys[1], stock }
   if ttlSeconds > 0 then
     args[#args + 1] = 'EX'
@@ -222,13 +276,20 @@ function L.writeFigure(keys, c, now, stock, ttlSeconds, nx, retentionMs)
   c.e = c.e + 1
   c.a = c.e
   c.f = ttlSeconds > 0 and now + ttlSeconds * 1000 or -1
+  if limit then
+    c.k = limit
+  end
   -- Should the counters go (the item idle), the next figure starts at epoch
   -- 1: no record is left then to mistake it for its own.
-  local need = c.f > 0 and c.f or now + retentionMs
+  L.keepCounters(keys, c, now, c.f > 0 and c.f or now + retentionMs)
+  return true
+end
+
+-- Writes the counters, with the lives they need past `need`.
+function L.keepCounters(keys, c, now, need)
   if needsLife(c, need) then
     L.keepAlive(keys, c, now, need)
   else
     redis.call('HSET', keys[2], '#', packCounters(c))
   end
-  return true
 end

@@ -10,19 +10,30 @@
   with these letters; lib/scripts/replies.ts names them.
 
   qty is 0 for unlimited stock; epoch, the figure's generation the units
-  were taken from; code, for a resent call's answer.
+  were taken from; code, for a resent call's answer. A hold counted toward
+  its customer's limit (see includes/counters) also keeps the units counted
+  (w: qty asked for, even of unlimited stock) and the customer (who).
 
   A ticket: the time (ms) packed in six bytes, then the nonce.
 ]]
-local RECORD = '>c1I4I4I6i4'
+--- @include "includes/formats"
 
 local function decodeHold(raw)
-  local s, q, e, x, r = struct.unpack(RECORD, raw)
-  return { s = s, q = q, e = e, x = x, r = r }
+  local s, q, e, x, r, rest = struct.unpack(RECORD, raw)
+  local hold = { s = s, q = q, e = e, x = x, r = r }
+  if rest <= #raw then
+    hold.w, rest = struct.unpack(CUSTOMER_UNITS, raw, rest)
+    hold.who = string.sub(raw, rest)
+  end
+  return hold
 end
 
 local function encodeHold(hold)
-  return struct.pack(RECORD, hold.s, hold.q, hold.e, hold.x, hold.r)
+  local record = struct.pack(RECORD, hold.s, hold.q, hold.e, hold.x, hold.r)
+  if hold.who then
+    record = record .. struct.pack(CUSTOMER_UNITS, hold.w) .. hold.who
+  end
+  return record
 end
 
 -- Whether a hold keeps its units.
@@ -31,10 +42,10 @@ local function isOpen(hold)
 end
 
 local function ticket(at, id)
-  return struct.pack('>I6', at) .. id
+  return struct.pack(TICKET_TIME, at) .. id
 end
 
 -- A ticket's time and nonce.
 local function parseTicket(raw)
-  return struct.unpack('>I6', raw), string.sub(raw, 7)
+  return struct.unpack(TICKET_TIME, raw), string.sub(raw, 7)
 end

@@ -1,14 +1,13 @@
 --[[
-  Reserving one item under a hold (reserveHold-5, initAndReserveHold-5,
-  and a cart's lines' check).
+  Reserving one item under a hold: the general path of reserveHold-7 (after
+  its quick answers) and initAndReserveHold-7's; a cart's lines' figures.
 ]]
---- @include "includes/clock"
---- @include "includes/codes"
---- @include "includes/open"
+--- @include "includes/library"
+--- @include "includes/limits"
 
 -- The figure from its GET reply: a number, or nil when absent; an error
 -- reply for anything that is not a stock figure.
-local function figureOf(key, raw)
+function L.figureOf(key, raw)
   if not raw then
     return nil
   end
@@ -22,7 +21,11 @@ end
 --[[
   Reserves `qty` units under hold `id`, once per nonce: a resent call
   (ioredis resends what was in flight when a connection dropped) gets the
-  first answer back and deducts nothing. `raw` is the figure's GET reply.
+  first answer back and deducts nothing. `raw` is the figure's GET reply;
+  `got`, HMGET holds id '#', when the caller read it already. `who` (nil:
+  none) is the customer, `limit` the call's own limit (nil: the item's):
+  a grant that would take the customer past it is refused (LIMIT) and
+  deducts nothing (see includes/limits).
 
   A refusal must first see every due hold's units back: with no open hold
   due, it is answered at once; else it reaps a batch, and answers
@@ -31,15 +34,14 @@ end
   a batch anyway, if one is due, so that steady sales keep up with expiry).
 
   Returns { code, available, expiresAt, expired, replayed }, trailing zeros
-  left out: see reserveHold-5.
+  left out, or { LIMIT, bought, limit, expired }: see reserveHold-7.
 ]]
-local function reserveOne(keys, id, qty, holdMs, retentionMs, raw)
-  local got = redis.call('HMGET', keys[2], id, '#')
+function L.reserveOne(keys, id, qty, holdMs, retentionMs, raw, got, who, limit)
+  got = got or redis.call('HMGET', keys[2], id, '#')
   if got[1] then
-    local known = decodeHold(got[1])
-    return { known.r, known.r, known.x, 0, 1 }
+    return L.replay(got[1])
   end
-  local stock = figureOf(keys[1], raw)
+  local stock = L.figureOf(keys[1], raw)
   if stock == nil then
     return { NOT_INITIALISED, 0 }
   end
@@ -50,21 +52,28 @@ local function reserveOne(keys, id, qty, holdMs, retentionMs, raw)
   if stock ~= UNLIMITED and stock < qty then
     local reaping = c.n > 0 and due
     if reaping then
-      expired, stock = library().reap(keys, c, now, retentionMs)
+      expired, stock = L.reap(keys, c, now, retentionMs)
     end
     if stock < qty then
       if reaping then
         writeHolds(keys, c, now)
       end
       -- The quiet key was missing, or this would not run: it is due back.
-      markQuiet(keys, c, now)
+      L.markQuiet(keys, c, now)
       return { reaping and L.isDue(c, now) and CALL_AGAIN or INSUFFICIENT, stock, 0, expired }
     end
   elseif due then
-    expired, stock = library().reap(keys, c, now, retentionMs)
+    expired, stock = L.reap(keys, c, now, retentionMs)
   end
   if c.p ~= 0 and c.p <= now then
-    library().purge(keys, c, now)
+    L.purge(keys, c, now)
+  end
+  local limited = limitFor(c, who, limit)
+  local bought = overLimit(keys, who, qty, limited)
+  if bought then
+    -- What reaping or purging changed.
+    writeHolds(keys, c, now)
+    return { LIMIT, bought, limited, expired }
   end
   local code, taken = UNLIMITED, 0
   if stock ~= UNLIMITED then
@@ -72,9 +81,13 @@ local function reserveOne(keys, id, qty, holdMs, retentionMs, raw)
     taken = qty
   end
   local at = now + holdMs
-  writeHolds(keys, c, now, id, openHold(keys, c, id, taken, code, at))
+  local counted = limited > 0 and who or nil
+  writeHolds(keys, c, now, id, openHold(keys, c, id, taken, code, at, counted, qty))
+  if counted then
+    countToward(keys, c, who, qty)
+  end
   if needsLife(c, at, at) then
-    library().keepAlive(keys, c, now, at, at)
+    L.keepAlive(keys, c, now, at, at)
   end
   return { code, code, at, expired }
 end

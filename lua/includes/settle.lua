@@ -4,17 +4,23 @@
   place; the caller writes them back with writeHolds (includes/open).
 ]]
 --- @include "includes/open"
+--- @include "includes/records"
+--- @include "includes/limits"
 
 --[[
   Settles an open hold: 'c' committed keeps its units, 'r' released and 'x'
   expired give them back, to the figure they were taken from only (epoch at
-  least a). Its record is kept until `purgeAt`: the ticket goes on
-  `purges`. Returns the new record and the units owed to the figure.
+  least a), and to the customer's count. Its record is kept until
+  `purgeAt`: the ticket goes on `purges`. Returns the new record and the
+  units owed to the figure.
 ]]
 local function closeHold(keys, c, id, hold, state, purgeAt, purges)
   local owed = 0
-  if state ~= 'c' and hold.e >= c.a then
-    owed = hold.q
+  if state ~= 'c' then
+    if hold.e >= c.a then
+      owed = hold.q
+    end
+    uncount(keys, hold)
   end
   if hold.s == 'p' then
     c.m = c.m - 1

@@ -10,18 +10,28 @@ import type { Database } from '../../example/db/database';
 import type { OrderStats } from '../../example/ops/metrics';
 import type { Attempt, Kind, SkuRecord } from './checks';
 
+/** Who is buying, named by X-Customer-Id with the workers' admin token: an Idempotency-Key is its customer's. */
+export interface NamedCustomer {
+  id: string;
+  adminToken: string;
+}
+
 /** One POST /orders to the worker at `url`, with a client timeout; never throws. */
 export async function attemptOrder(
   url: string,
   worker: number,
-  order: { kind: Kind; sku: string; qty: number; payment: string; idemKey?: string },
+  order: { kind: Kind; sku: string; qty: number; payment: string; idemKey?: string; customer?: NamedCustomer },
   timeoutMs: number,
 ): Promise<Attempt> {
-  const { kind, sku, qty, payment, idemKey } = order;
+  const { kind, sku, qty, payment, idemKey, customer } = order;
   const attempt: Attempt = { kind, sku, qty, worker, start: Date.now(), end: 0, outcome: 'net', idemKey };
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (idemKey) headers['idempotency-key'] = idemKey;
+    if (customer) {
+      headers.authorization = `Bearer ${customer.adminToken}`;
+      headers['x-customer-id'] = customer.id;
+    }
     const res = await fetch(`${url}/orders`, {
       method: 'POST',
       headers,

@@ -92,6 +92,8 @@ class Chaos {
   readonly schedule = new Map<Kind, { offsets: number[]; victims: number[] }>();
   readonly suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   readonly prefix = `chaos:${this.suffix}:`;
+  /** The workers' admin token, with which an idempotent buyer names itself (a key is its customer's). */
+  readonly adminToken = randomBytes(18).toString('base64url');
   readonly flag = join(tmpdir(), `reserve-stock-chaos-${this.suffix}.flag`);
   readonly attempts: Attempt[] = [];
   readonly faults: Fault[] = [];
@@ -152,6 +154,7 @@ class Chaos {
       CHAOS_PREFIX: this.prefix,
       CHAOS_HOLD_SECONDS: String(HOLD_SECONDS),
       CHAOS_LOADER_FLAG: this.flag,
+      CHAOS_ADMIN_TOKEN: this.adminToken,
     };
     const started = await Promise.all(Array.from({ length: WORKERS }, () => startCountingWorker(this.env, this.inDoubt)));
     this.workers.push(...started);
@@ -188,7 +191,9 @@ class Chaos {
   /** One POST /orders to the next worker (round-robin), recorded; never throws. */
   async order(kind: Kind, sku: string, qty: number, payment: string, idemKey?: string, record = true): Promise<Attempt> {
     const i = this.next++ % this.workers.length;
-    const attempt = await attemptOrder(this.urlOf(i), this.workerIds[i] as number, { kind, sku, qty, payment, idemKey }, CLIENT_TIMEOUT_MS);
+    // An idempotent buyer's retries, at whichever worker, are one customer's: the key's own.
+    const customer = idemKey === undefined ? undefined : { id: idemKey, adminToken: this.adminToken };
+    const attempt = await attemptOrder(this.urlOf(i), this.workerIds[i] as number, { kind, sku, qty, payment, idemKey, customer }, CLIENT_TIMEOUT_MS);
     if (record) this.attempts.push(attempt);
     return attempt;
   }

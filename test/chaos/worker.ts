@@ -9,7 +9,9 @@
  * REDIS_CLUSTER_NODES (the cluster suite's cluster), DATABASE_URL,
  * CHAOS_PREFIX, CHAOS_HOLD_SECONDS, CHAOS_LOADER_FLAG, CHAOS_WAIT_REPLICAS
  * and CHAOS_WAIT_TIMEOUT_MS (the store's waitReplicas, default 0, and
- * waitTimeoutMs, default the store's).
+ * waitTimeoutMs, default the store's), CHAOS_ADMIN_TOKEN (the app's admin
+ * token, shared by the workers, so that a buyer named by X-Customer-Id is
+ * the same customer at every worker; unset, a random one).
  */
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
       ...(env.CHAOS_WAIT_TIMEOUT_MS ? { waitTimeoutMs: Number(env.CHAOS_WAIT_TIMEOUT_MS) } : {}),
     },
     wrapStore: withFailingLoader,
+    adminToken: env.CHAOS_ADMIN_TOKEN || undefined,
   });
   const stopSweeping = sweepInDoubt(db, store, {
     intervalMs: 500,

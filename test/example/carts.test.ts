@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { requestKey } from '../../lib/store/keys';
 import { expectError } from './expect-error';
-import { addProduct, figures, inParallel, stockKey, useShop, type Shop } from './shop';
+import { addProduct, asCustomer, figures, inParallel, stockKey, useShop, type Shop } from './shop';
 
 describe('example app: POST /carts/checkout', function () {
   this.timeout(60_000);
@@ -80,14 +80,16 @@ describe('example app: POST /carts/checkout', function () {
     const a = await addProduct(shop, 5);
     const b = await addProduct(shop, 5);
     const items = [{ sku: b, qty: 2 }, { sku: a, qty: 1 }];
-    const send = (body: object) => request(shop.url).post('/carts/checkout').set('Idempotency-Key', `cart-${a}`).send(body);
+    // One customer's retries: the key is theirs.
+    const customer = `cart-buyer-${a}`;
+    const send = (body: object) => asCustomer(shop, customer, request(shop.url).post('/carts/checkout')).set('Idempotency-Key', `cart-${a}`).send(body);
     const first = await send({ items }).expect(201);
-    await shop.redis.del(requestKey(shop.prefix, `cart-${a}`));
+    await shop.redis.del(requestKey(shop.prefix, `cart-${a}`, customer));
     const retry = await send({ items }).expect(201);
     expect(retry.body).to.deep.equal(first.body);
     expect(await figures(shop, a)).to.deep.equal({ dbStock: 4, redis: 4, unitsOrdered: 1, orders: 1 });
     expect(await figures(shop, b)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 2, orders: 1 });
-    await shop.redis.del(requestKey(shop.prefix, `cart-${a}`));
+    await shop.redis.del(requestKey(shop.prefix, `cart-${a}`, customer));
     expectError(await send({ items: [{ sku: b, qty: 2 }] }), 422);
     expect(await figures(shop, b)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 2, orders: 1 });
   });

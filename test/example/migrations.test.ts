@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { QueryTypes, Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize, UniqueConstraintError } from 'sequelize';
 import request from 'supertest';
 import { createApp } from '../../example/app';
 import { readConfig } from '../../example/config';
@@ -15,7 +15,14 @@ import { migrate } from '../../example/db/migrations';
 import { SEED_PRODUCTS } from '../../example/db/seed';
 import { connectRedis, deleteWithPrefix, uniquePrefix } from '../helpers/redis';
 
-const MIGRATIONS = ['001-products-and-orders', '002-orders-idempotency-key', '003-orders-hold-id', '004-binary-identifiers', '005-orders-customer'];
+const MIGRATIONS = [
+  '001-products-and-orders',
+  '002-orders-idempotency-key',
+  '003-orders-hold-id',
+  '004-binary-identifiers',
+  '005-orders-customer',
+  '006-orders-idempotency-key-per-customer',
+];
 
 /** The tables as the first version's sync() made them: no idempotency key, no hold id. */
 const FIRST_VERSION = [
@@ -28,6 +35,28 @@ const FIRST_VERSION = [
     createdAt datetime NOT NULL, PRIMARY KEY (id), KEY orders_sku (sku)
   ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`,
 ];
+
+/** The tables as migration 005 left them: a customer on each order, the Idempotency-Key unique on its own. */
+const VERSION_005 = [
+  `CREATE TABLE products (
+    id int(11) NOT NULL AUTO_INCREMENT, sku varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    name varchar(200) NOT NULL, stock int(11) NOT NULL, PRIMARY KEY (id), UNIQUE KEY sku (sku)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`,
+  `CREATE TABLE orders (
+    id int(11) NOT NULL AUTO_INCREMENT, sku varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    qty int(11) NOT NULL, status varchar(16) NOT NULL, createdAt datetime NOT NULL,
+    idempotencyKey varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+    holdId varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+    customer varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL,
+    PRIMARY KEY (id), UNIQUE KEY orders_idempotency_key (idempotencyKey), UNIQUE KEY orders_hold_id (holdId),
+    KEY orders_sku (sku), KEY orders_customer (customer)
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`,
+  'CREATE TABLE migrations (name varchar(255) NOT NULL, PRIMARY KEY (name)) ENGINE=InnoDB',
+  `INSERT INTO migrations (name) VALUES ${MIGRATIONS.slice(0, 5).map((name) => `('${name}')`).join(', ')}`,
+];
+
+/** The unique index of an order's Idempotency-Key: per customer since migration 006. */
+const UNIQUE_ORDER_INDEXES = ['orders_customer_idempotency_key', 'orders_hold_id'];
 
 describe('example database: migrations', function () {
   this.timeout(60_000);
@@ -97,7 +126,7 @@ describe('example database: migrations', function () {
     await db.sequelize.query("INSERT INTO orders (sku, qty, status, createdAt) VALUES ('old-mug', 1, 'paid', NOW())");
     await prepareDatabase(db);
     expect(await columns(db, 'orders')).to.deep.equal(['createdAt', 'customer', 'holdId', 'id', 'idempotencyKey', 'qty', 'sku', 'status']);
-    expect(await uniqueIndexes(db, 'orders')).to.deep.equal(['orders_hold_id', 'orders_idempotency_key']);
+    expect(await uniqueIndexes(db, 'orders')).to.deep.equal(UNIQUE_ORDER_INDEXES);
     expect(await ran(db)).to.deep.equal(MIGRATIONS);
     expect(await collations(db)).to.deep.equal(BINARY);
     // The old rows are there, and the shop was not seeded over them.
@@ -126,8 +155,63 @@ describe('example database: migrations', function () {
     ])) as [Database];
     await db.sequelize.query("INSERT INTO orders (sku, qty, status, createdAt, idempotencyKey) VALUES ('x', 1, 'paid', NOW(), 'kept')");
     expect(await migrate(db.sequelize)).to.deep.equal(MIGRATIONS);
-    expect(await uniqueIndexes(db, 'orders')).to.deep.equal(['orders_hold_id', 'orders_idempotency_key']);
+    expect(await uniqueIndexes(db, 'orders')).to.deep.equal(UNIQUE_ORDER_INDEXES);
     expect((await db.Order.findAll()).map((o) => o.idempotencyKey)).to.deep.equal(['kept']);
+  });
+
+  it("migration 005's tables with orders in them: the key becomes unique per customer, the rows kept; two customers may share a key, and each retry finds its own customer's order", async () => {
+    const [db] = (await scratch('v005', VERSION_005)) as [Database];
+    await db.sequelize.query("INSERT INTO products (sku, name, stock) VALUES ('mug', 'Mug', 10)");
+    await db.sequelize.query(
+      `INSERT INTO orders (sku, qty, status, createdAt, idempotencyKey, holdId, customer) VALUES
+       ('mug', 2, 'paid', NOW(), 'shared-${run}', 'hold-a', 'alice'), ('mug', 1, 'paid', NOW(), 'legacy-${run}', 'hold-l', NULL)`,
+    );
+    const rowsBefore = async () => (await db.Order.findAll({ order: [['id', 'ASC']] })).map((o) => [o.id, o.customer, o.idempotencyKey, o.holdId]);
+    const before = await rowsBefore();
+    expect(await migrate(db.sequelize)).to.deep.equal(['006-orders-idempotency-key-per-customer']);
+    expect(await ran(db)).to.deep.equal(MIGRATIONS);
+    expect(await uniqueIndexes(db, 'orders')).to.deep.equal(UNIQUE_ORDER_INDEXES);
+    const indexes = (await db.sequelize.getQueryInterface().showIndex('orders')) as { name: string; fields: { attribute: string }[] }[];
+    const byName = new Map(indexes.map((index) => [index.name, index.fields.map((f) => f.attribute)]));
+    expect(byName.get('orders_customer_idempotency_key')).to.deep.equal(['customer', 'idempotencyKey']);
+    expect([...byName.keys()].sort()).to.deep.equal(['PRIMARY', 'orders_customer_idempotency_key', 'orders_hold_id', 'orders_sku']);
+    expect(await rowsBefore()).to.deep.equal(before);
+    // The index itself: one row per customer and key.
+    const insert = (customer: string, holdId: string) =>
+      db.sequelize.query(
+        `INSERT INTO orders (sku, qty, status, createdAt, idempotencyKey, holdId, customer) VALUES ('mug', 1, 'paid', NOW(), 'shared-${run}', ?, ?)`,
+        { replacements: [holdId, customer] },
+      );
+    const duplicate = await insert('alice', 'hold-dup').then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(duplicate).to.be.instanceOf(UniqueConstraintError);
+
+    const redis = connectRedis();
+    const prefix = uniquePrefix('migrated');
+    try {
+      const { app, adminToken } = createApp({ db, redis, prefix });
+      const post = (customer: string, qty: number) =>
+        request(app)
+          .post('/orders')
+          .set('Authorization', `Bearer ${adminToken}`)
+          .set('X-Customer-Id', customer)
+          .set('Idempotency-Key', `shared-${run}`)
+          .send({ sku: 'mug', qty });
+      // Bob's key is his own: a new order, not Alice's.
+      const bob = await post('bob', 1).expect(201);
+      expect(bob.body.id).to.not.equal(before[0]?.[0]);
+      expect((await db.Order.findByPk(bob.body.id as number))?.customer).to.equal('bob');
+      // Alice's retry (Redis has no record of it): her own order, from the database; nothing taken again.
+      const alice = await post('alice', 2).expect(201);
+      expect(alice.body).to.deep.equal({ id: before[0]?.[0], sku: 'mug', qty: 2, status: 'paid' });
+      expect((await db.Product.findOne({ where: { sku: 'mug' } }))?.stock).to.equal(9);
+      expect(await db.Order.count()).to.equal(3);
+    } finally {
+      await deleteWithPrefix(redis, prefix);
+      await redis.quit();
+    }
   });
 
   it('an empty database: the tables made and the shop seeded; a second run has nothing left to do', async () => {

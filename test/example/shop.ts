@@ -11,6 +11,7 @@ import request from 'supertest';
 import { stockKeys, type StockEvent, type StockStore } from '../../lib';
 import { randomAdminToken } from '../../example/admin';
 import { createApp } from '../../example/app';
+import { CUSTOMER_HEADER } from '../../example/customer';
 import { readConfig } from '../../example/config';
 import { createDatabase, prepareDatabase, type Database } from '../../example/db/database';
 import type { OrderStats } from '../../example/ops/metrics';
@@ -106,6 +107,11 @@ export async function addProduct(shop: Shop, stock: number, label?: string): Pro
 
 export function order(shop: Shop, sku: string, qty = 1, payment = 'card'): request.Test {
   return request(shop.url).post('/orders').send({ sku, qty, payment });
+}
+
+/** `test` as the customer `id`: named by X-Customer-Id with the admin token, as a load tool names its buyers. */
+export function asCustomer(shop: Shop, id: string, test: request.Test): request.Test {
+  return test.set('Authorization', `Bearer ${shop.adminToken}`).set(CUSTOMER_HEADER, id);
 }
 
 /** The figures of one product where they live. */

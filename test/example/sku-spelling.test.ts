@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { expectError } from './expect-error';
-import { addProduct, adminPost, figures, inParallel, order, useShop, type Shop } from './shop';
+import { addProduct, adminPost, asCustomer, figures, inParallel, order, useShop, type Shop } from './shop';
 
 describe('example app: one spelling per product', function () {
   this.timeout(60_000);
@@ -74,8 +74,10 @@ describe('example app: one spelling per product', function () {
   it('Idempotency-Keys that differ only in case are two keys, in Redis and in the database alike', async () => {
     const sku = await addProduct(shop, 5, 'keys');
     const key = `Key-${sku}`;
-    const first = await order(shop, sku, 1).set('Idempotency-Key', key).expect(201);
-    const second = await order(shop, sku, 1).set('Idempotency-Key', key.toLowerCase()).expect(201);
+    // One customer's keys: a key is compared within its customer's.
+    const customer = `keys-${sku}`;
+    const first = await asCustomer(shop, customer, order(shop, sku, 1)).set('Idempotency-Key', key).expect(201);
+    const second = await asCustomer(shop, customer, order(shop, sku, 1)).set('Idempotency-Key', key.toLowerCase()).expect(201);
     expect(second.body.id).to.not.equal(first.body.id);
     expect(await figures(shop, sku)).to.deep.equal({ dbStock: 3, redis: 3, unitsOrdered: 2, orders: 2 });
   });

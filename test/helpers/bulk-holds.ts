@@ -42,9 +42,9 @@ export async function inBatches(count: number, send: (i: number) => Promise<void
 export const newNonce = (key: string): string => nonceOf(makeHoldId(key));
 
 /**
- * Makes `count` holds of one unit each on the item `key` (its keys under
- * `prefix`-built `keys`) with reserveHold-6; returns their nonces and the
- * latest expiry (ms, Redis clock).
+ * Makes `count` holds of one unit each on the item `key` (its `keys`) with
+ * reserveHold-7, no customer; returns their nonces and the latest expiry
+ * (ms, Redis clock).
  */
 export async function makeHolds(
   redis: Redis,
@@ -57,14 +57,14 @@ export async function makeHolds(
   const nonces = Array.from({ length: count }, () => newNonce(key));
   let lastExpiry = 0;
   await inBatches(count, async (i) => {
-    const [code, , expiresAt = 0] = await commands.reserveHold(...keys, 1, nonces[i] as string, holdMs, retentionMs);
-    if (code < 0) throw new Error(`hold ${i} of ${key} was not made: code ${code}`);
-    lastExpiry = Math.max(lastExpiry, expiresAt);
+    const reply = await commands.reserveHold(...keys, 1, nonces[i] as string, holdMs, retentionMs, '', '');
+    if (typeof reply === 'string' || reply[0] < 0) throw new Error(`hold ${i} of ${key} was not made: ${JSON.stringify(reply)}`);
+    lastExpiry = Math.max(lastExpiry, reply[2] ?? 0);
   }, inFlight);
   return { nonces, lastExpiry };
 }
 
-/** Commits or releases every hold of `nonces` with settleHold-6; each must settle now. */
+/** Commits or releases every hold of `nonces` with settleHold-7; each must settle now. */
 export async function settleHolds(
   redis: Redis,
   keys: HoldKeys,
@@ -81,8 +81,9 @@ export async function settleHolds(
 }
 
 /**
- * Makes `count` carts with reserveCart-N, one unit of each item a cart:
- * `count` holds on each item. Returns the latest expiry (ms, Redis clock).
+ * Makes `count` carts with reserveCart-N, one unit of each item a cart, no
+ * customer: `count` holds on each item. Returns the latest expiry (ms,
+ * Redis clock).
  */
 export async function makeCartHolds(
   redis: Redis,
@@ -94,8 +95,8 @@ export async function makeCartHolds(
   const flatKeys = items.flatMap(({ keys }) => keys);
   let lastExpiry = 0;
   await inBatches(count, async (i) => {
-    const lines = items.flatMap(({ key }) => [1, newNonce(key)]);
-    const [status, list] = await commands.reserveCart(flatKeys.length, ...flatKeys, holdMs, retentionMs, ...lines);
+    const lines = items.flatMap(({ key }) => [1, newNonce(key), '']);
+    const [status, list] = await commands.reserveCart(flatKeys.length, ...flatKeys, holdMs, retentionMs, '', ...lines);
     if (status !== 'reserved') throw new Error(`cart ${i} was not reserved: ${status} ${JSON.stringify(list)}`);
     lastExpiry = Math.max(lastExpiry, list[2] as number);
   });

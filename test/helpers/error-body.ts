@@ -6,12 +6,20 @@
  */
 import type { Response } from 'supertest';
 
-const SHAPES = new Set(['status,message', 'status,code,message', 'status,code,message,key,requested,available', 'status,code,message,lines']);
+const SHAPES = new Set([
+  'status,message',
+  'status,code,message',
+  'status,code,message,key,requested,available',
+  'status,code,message,key,requested,limit,bought',
+  'status,code,message,lines',
+]);
 
 const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 
-function isShortLine(line: { key?: unknown; requested?: unknown; available?: unknown }): boolean {
-  return typeof line.key === 'string' && isCount(line.requested) && isCount(line.available);
+/** A sold-out cart's short line, or a line past its customer's limit. */
+function isLine(line: { key?: unknown; requested?: unknown; available?: unknown; limit?: unknown; bought?: unknown }): boolean {
+  if (typeof line.key !== 'string' || !isCount(line.requested)) return false;
+  return Object.keys(line).join() === 'key,requested,available' ? isCount(line.available) : isCount(line.limit) && isCount(line.bought);
 }
 
 /** Why `res` is not an error answer of that shape with its own status; undefined when it is. */
@@ -25,7 +33,9 @@ export function errorBodyProblem(res: Response): string | undefined {
   if (error.status !== res.status) return `status ${String(error.status)} in a ${res.status}`;
   if (typeof error.message !== 'string' || error.message.length === 0) return 'no message';
   if ('code' in error && typeof error.code !== 'string') return 'a code that is no string';
-  if ('key' in error && !(typeof error.key === 'string' && isCount(error.requested) && isCount(error.available))) return 'bad sold-out details';
-  if ('lines' in error && !(Array.isArray(error.lines) && error.lines.length > 0 && error.lines.every(isShortLine))) return 'bad short lines';
+  if ('key' in error && !(typeof error.key === 'string' && isCount(error.requested) && (isCount(error.available) || (isCount(error.limit) && isCount(error.bought))))) {
+    return 'bad sold-out or limit details';
+  }
+  if ('lines' in error && !(Array.isArray(error.lines) && error.lines.length > 0 && error.lines.every(isLine))) return 'bad lines';
   return undefined;
 }

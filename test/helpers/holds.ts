@@ -40,6 +40,10 @@ export function withoutHold(result: ReserveResult, key: string, holdSeconds = DE
     expect(result).to.have.all.keys('status', 'available');
     return { ...result };
   }
+  if (result.status === 'limit') {
+    expect(result).to.have.all.keys('status', 'limit', 'bought');
+    return { ...result };
+  }
   const { holdId, expiresAt, ...rest } = result;
   expectHoldId(holdId, key);
   expectExpiry(expiresAt, holdSeconds);

@@ -8,13 +8,18 @@
   Makes no repair while a hold is prepared or in doubt: its order may be in
   the database's figure already (prepare is the last step before the
   database commit), so database - held would count its units twice and
-  lose them for good. Nor while due holds are left to reap.
+  lose them for good. Nor when a hold was prepared since the caller read
+  ARGV[3] (before it read the database): that order may have committed to
+  the database after the read and settled here since, counted on neither
+  side. Nor while due holds are left to reap.
 
   Input:
-    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
-               includes/counters)
+    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+               (see includes/counters)
     ARGV[1] database stock (integer >= -1)
     ARGV[2] how long a settled hold's record is kept, ms
+    ARGV[3] the prepares counter (inspectHolds-7's `prepares`) read before
+            the database was, or '' to skip that check
 
   Output: { before, after, expired, blocker }
     before   the figure, false when absent
@@ -23,31 +28,18 @@
     blocker  why nothing was written: 'absent', 'prepared', 'in-doubt',
              'reaping' (call again), or false when written
 ]]
---- @include "includes/clock"
---- @include "includes/open"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local database, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
-local packed = redis.call('HGET', KEYS[2], '#')
-local c = readCounters(packed)
-local now = nowMs()
-local expired = 0
-if library().isDue(c, now) then
-  expired = L.reap(KEYS, c, now, retentionMs)
-end
-L.purge(KEYS, c, now)
+local c, now, expired = L.tidy(KEYS, retentionMs)
 local before = redis.call('GET', KEYS[1])
 local blocker = false
 if L.isDue(c, now) then
   blocker = 'reaping'
 elseif not before then
   blocker = 'absent'
-elseif c.m > 0 then
+elseif c.m > 0 or (ARGV[3] ~= '' and c.g ~= tonumber(ARGV[3])) then
   blocker = 'prepared'
 elseif redis.call('ZCOUNT', KEYS[4], '-inf', '(0') > 0 then
   blocker = 'in-doubt'
@@ -60,8 +52,6 @@ if not blocker then
   end
   redis.call('SET', KEYS[1], after, 'KEEPTTL')
   c.a = 0
-end
-if packed and packCounters(c) ~= packed or not blocker then
   writeHolds(KEYS, c, now)
   if needsLife(c, now + retentionMs) then
     L.keepAlive(KEYS, c, now, now + retentionMs)

@@ -6,8 +6,8 @@
   is dropped when its turn comes (its record then falls due later).
 
   Input:
-    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
-               includes/counters)
+    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+               (see includes/counters)
     ARGV[1] the hold's nonce
     ARGV[2] ms from now
     ARGV[3] how long a settled hold's record is kept, ms
@@ -18,14 +18,8 @@
     with 0;
     expired: 1 when this call expired the hold itself (for metrics)
 ]]
---- @include "includes/clock"
---- @include "includes/settle"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local id, retentionMs = ARGV[1], tonumber(ARGV[3])
 local got = redis.call('HMGET', KEYS[2], id, '#')
@@ -50,7 +44,7 @@ if hold.x <= now then
   end
   writeHolds(KEYS, c, now, id, record, purges)
   if needsLife(c, purgeAt) then
-    library().keepAlive(KEYS, c, now, purgeAt)
+    L.keepAlive(KEYS, c, now, purgeAt)
   end
   return { hold.s, 0, hold.s == 'x' and 1 or 0 }
 end
@@ -60,7 +54,7 @@ if at > hold.x then
   queueTicket(KEYS, c, id, at)
   writeHolds(KEYS, c, now, id, encodeHold(hold))
   if needsLife(c, at, at) then
-    library().keepAlive(KEYS, c, now, at, at)
+    L.keepAlive(KEYS, c, now, at, at)
   end
 end
 return { hold.s, hold.x, 0 }

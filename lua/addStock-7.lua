@@ -5,8 +5,8 @@
   partial figure here would understate it.
 
   Input:
-    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
-               includes/counters)
+    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+               (see includes/counters)
     ARGV[1] quantity to add (positive integer)
     ARGV[2] how long a settled hold's record is kept, ms
     ARGV[3] the largest figure allowed
@@ -17,27 +17,11 @@
            again) or 'over' (the sum would pass ARGV[3]: nothing added)
     expired how many holds this call expired (for metrics)
 ]]
---- @include "includes/clock"
---- @include "includes/open"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local qty, retentionMs, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local packed = redis.call('HGET', KEYS[2], '#')
-local c = readCounters(packed)
-local now = nowMs()
-local expired = 0
-if library().isDue(c, now) then
-  expired = L.reap(KEYS, c, now, retentionMs)
-end
-L.purge(KEYS, c, now)
-if packed and packCounters(c) ~= packed then
-  writeHolds(KEYS, c, now)
-end
+local c, now, expired = L.tidy(KEYS, retentionMs)
 if L.isDue(c, now) then
   return { 'again', false, expired }
 end

@@ -5,23 +5,19 @@
   database).
 
   Input:
-    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
-               includes/counters)
+    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+               (see includes/counters)
     ARGV[1] stock (integer >= -1)
     ARGV[2] TTL in seconds (0 = none)
     ARGV[3] 'NX' to write only where no figure is, or '' to overwrite
     ARGV[4] how long a settled hold's record is kept, ms
+    ARGV[5] the item's own per-customer limit (0: none), or '' to leave it
+            as it is (see includes/limits)
 
   Output: 1 when written, 0 when a figure was there (NX)
 ]]
---- @include "includes/clock"
---- @include "includes/open"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local c = readCounters(redis.call('HGET', KEYS[2], '#'))
-return library().writeFigure(KEYS, c, nowMs(), ARGV[1], tonumber(ARGV[2]), ARGV[3] == 'NX', tonumber(ARGV[4])) and 1 or 0
+return L.writeFigure(KEYS, c, nowMs(), ARGV[1], tonumber(ARGV[2]), ARGV[3] == 'NX', tonumber(ARGV[4]), tonumber(ARGV[5])) and 1 or 0

@@ -4,8 +4,8 @@
   again until it is 0), and one page of its open or in-doubt holds.
 
   Input:
-    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet (see
-               includes/counters)
+    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+               (see includes/counters)
     ARGV[1] how long a settled hold's record is kept, ms
     ARGV[2] which holds to list: 'none' (totals only), 'all' (open holds,
             a page of HSCAN from cursor ARGV[3]) or 'in-doubt' (from
@@ -13,43 +13,32 @@
     ARGV[3] where the page starts (HSCAN cursor, or offset); '0' first
     ARGV[4] about how many to read for the page
 
-  Output: { figure, units, count, list, expired, inDoubt, prepared, more, next }
+  Output: { figure, units, count, list, expired, inDoubt, prepared, more, next,
+            prepares }
     figure   the stock figure, or false when absent
     units    units in open holds (prepared and in-doubt ones included)
     count    number of open holds
-    list     flat { nonce, qty, expiresAt, state letter, ... } for the page
+    list     flat { nonce, qty, expiresAt, state letter, customer ('' for
+             none), units counted toward the customer, ... } for the page
     expired  how many holds this call expired (for metrics)
     inDoubt  number of in-doubt holds    prepared  number of prepared holds
     more     1 while due holds are left to reap
     next     where the next page starts, '0' after the last
+    prepares prepares so far (g, see includes/counters)
 ]]
---- @include "includes/clock"
---- @include "includes/open"
-
 local L = {}
-local function library()
 --- @include "includes/library"
-  return L
-end
 
 local retentionMs, mode, from, size = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
-local packed = redis.call('HGET', KEYS[2], '#')
-local c = readCounters(packed)
-local now = nowMs()
-local expired = 0
-if library().isDue(c, now) then
-  expired = L.reap(KEYS, c, now, retentionMs)
-end
-L.purge(KEYS, c, now)
-if packed and packCounters(c) ~= packed then
-  writeHolds(KEYS, c, now)
-end
+local c, now, expired = L.tidy(KEYS, retentionMs)
 local list, nextPage = {}, '0'
 local function add(id, hold)
   list[#list + 1] = id
   list[#list + 1] = hold.q
   list[#list + 1] = hold.x
   list[#list + 1] = hold.s
+  list[#list + 1] = hold.who or ''
+  list[#list + 1] = hold.w or 0
 end
 if mode == 'all' then
   local page = redis.call('HSCAN', KEYS[2], from, 'COUNT', size)
@@ -87,4 +76,5 @@ return {
   c.m,
   L.isDue(c, now) and 1 or 0,
   nextPage,
+  c.g,
 }
