@@ -19,6 +19,21 @@ export interface ScenarioSettings {
   poolMax: number;
 }
 
+/** The script scenario (./script.ts). */
+export interface ScriptSettings {
+  /** Calls of each script path per round, in `rounds` alternating rounds. */
+  callsPerRound: number;
+  rounds: number;
+  /** Calls in flight at a time, on one connection. */
+  concurrency: number;
+  /** Holds (and settled records) the bytes per hold are measured over. */
+  memoryHolds: number;
+  /** Answered requests the bytes per idempotency record are measured over. */
+  memoryRequests: number;
+  /** Holds of one item that fall due together. */
+  dueHolds: number;
+}
+
 export interface BenchSettings {
   quick: boolean;
   /** Seconds of warm-up load on a separate sku before each measured run. */
@@ -50,6 +65,9 @@ export interface BenchSettings {
   flashData: { units: number; attemptsPerUnit: number; concurrency: number; maxSec: number; poolMax: number };
   /** Run the data-layer benches at all. */
   dataLayer: boolean;
+  /** Run the script scenario (`--no-script` skips it, `--script-only` runs it alone). */
+  runScript: boolean;
+  script: ScriptSettings;
   /** Where the JSON, Markdown and SVG go. */
   outDir: string;
   /** Contender whose server (or `data` for the data-layer worker) runs under --cpu-prof. */
@@ -82,6 +100,8 @@ export function fullSettings(outDir: string): BenchSettings {
     waitReplicas: { calls: 300_000 },
     flashData: { units: 100, attemptsPerUnit: 100, concurrency: 50, maxSec: 60, poolMax: 20 },
     dataLayer: true,
+    runScript: true,
+    script: { callsPerRound: 20_000, rounds: 10, concurrency: 50, memoryHolds: 100_000, memoryRequests: 10_000, dueHolds: 200_000 },
     outDir,
     profileDir: 'bench/results',
     redisUrl: REDIS_URL,
@@ -89,7 +109,7 @@ export function fullSettings(outDir: string): BenchSettings {
   };
 }
 
-/** The smoke run: every contender and scenario, short enough for 60 s in all. */
+/** The smoke run: every contender and scenario, short enough for a minute or two in all. */
 export function quickSettings(outDir: string): BenchSettings {
   const full = fullSettings(outDir);
   return {
@@ -110,10 +130,11 @@ export function quickSettings(outDir: string): BenchSettings {
     store: { calls: 20_000, concurrency: 50, maxSec: 5 },
     waitReplicas: { calls: 5000 },
     flashData: { units: 5, attemptsPerUnit: 100, concurrency: 50, maxSec: 10, poolMax: 10 },
+    script: { callsPerRound: 2000, rounds: 2, concurrency: 50, memoryHolds: 5000, memoryRequests: 500, dueHolds: 10_000 },
   };
 }
 
-/** Parses `--quick`, `--only a,b`, `--scenarios x,y`, `--no-data`, `--out dir`, `--profile name`. */
+/** Parses `--quick`, `--only a,b`, `--scenarios x,y`, `--no-data`, `--data-only`, `--no-script`, `--script-only`, `--out dir`, `--profile name`. */
 export function settingsFromArgs(argv: readonly string[]): BenchSettings {
   const value = (name: string): string | undefined => {
     const at = argv.indexOf(name);
@@ -143,6 +164,11 @@ export function settingsFromArgs(argv: readonly string[]): BenchSettings {
   }
   if (argv.includes('--no-data')) settings.dataLayer = false;
   if (argv.includes('--data-only')) settings.runScenarios = [];
+  if (argv.includes('--no-script')) settings.runScript = false;
+  if (argv.includes('--script-only')) {
+    settings.runScenarios = [];
+    settings.dataLayer = false;
+  }
   settings.profile = value('--profile');
   return settings;
 }

@@ -1,21 +1,19 @@
 /**
  * The data layer, no HTTP: store.reserve() beside redis-benchmark running
- * the same script, Redis memory per open hold, what waitReplicas costs, and
- * the flash sale with and without the gate; each a row of the results.
+ * the same script, what waitReplicas costs, and the flash sale with and
+ * without the gate; each a row of the results. (Redis memory per hold is the
+ * script scenario's, ./script.ts, on a server of its own.)
  */
 import { profileFlags, type BenchSettings } from './config';
-import { DataWorker, measureHoldMemory, mergeRedisBenchmarks, runRedisBenchmark, storeJob, type RedisBenchmarkResult } from './data';
+import { DataWorker, mergeRedisBenchmarks, runRedisBenchmark, storeJob, type RedisBenchmarkResult } from './data';
 import type { DataJobResult } from './data-main';
 import { dataRow, mergeDataResults } from './data-rows';
 import { alternateRounds } from './paired-rounds';
 import { DATA_ROWS, type RowRun } from './results';
 import { runWaitReplicas } from './wait-replicas';
 
-/** Open holds made to measure Redis memory per hold. */
-const HOLDS_MEASURED = 10_000;
-
 /** The number of steps runDataLayer reports through `step`. */
-export const DATA_LAYER_STEPS = 5;
+export const DATA_LAYER_STEPS = 4;
 
 export async function runDataLayer(settings: BenchSettings, runId: string, step: (label: string) => void): Promise<RowRun[]> {
   const out: RowRun[] = [];
@@ -43,10 +41,7 @@ export async function runDataLayer(settings: BenchSettings, runId: string, step:
     };
     await alternateRounds(Math.max(1, settings.pairedRounds), store.calls, [runStore, runBenchmark]);
     const storeRun = mergeDataResults(storeRuns);
-    const storeRow = dataRow(DATA_ROWS.store, storeRun.calls, storeRun);
-    step(`data · Redis memory of ${HOLDS_MEASURED.toLocaleString('en-US')} open holds`);
-    storeRow.detail.bytesPerHold = await measureHoldMemory(settings.redisUrl, `bench:b${runId}mem:`, `b${runId}mem`, HOLDS_MEASURED);
-    out.push(storeRow);
+    out.push(dataRow(DATA_ROWS.store, storeRun.calls, storeRun));
     const rb = mergeRedisBenchmarks(benchRuns);
     const storeSha = storeRuns[0]?.scriptSha;
     if (storeSha && storeSha !== rb.sha) rb.notes.push(`the store sent script ${storeSha}, redis-benchmark ${rb.sha}`);

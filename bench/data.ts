@@ -135,27 +135,6 @@ export async function runRedisBenchmark(
 }
 
 /**
- * Redis `used_memory` per open hold: `holds` reservations of one unit each
- * on a fresh item, left open, against the memory before them.
- */
-export async function measureHoldMemory(redisUrl: string, prefix: string, sku: string, holds: number): Promise<number> {
-  const redis = new Redis(redisUrl);
-  const store = createStockStore({ redis, prefix });
-  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
-  try {
-    await store.setStock(sku, holds, 600);
-    const before = await usedMemory();
-    for (let i = 0; i < holds; i += 500) {
-      await Promise.all(Array.from({ length: Math.min(500, holds - i) }, () => store.reserve(sku, 1)));
-    }
-    return ((await usedMemory()) - before) / holds;
-  } finally {
-    await deleteKeys(redis, prefix);
-    await redis.quit();
-  }
-}
-
-/**
  * Several redis-benchmark runs as one: calls over seconds, and percentiles
  * from the sum of their latency distributions (each run's points are the
  * latencies at which its cumulative count is known).

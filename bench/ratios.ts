@@ -1,8 +1,10 @@
 /** The ratios of a run, from its rows: what the aims are checked against. */
 import { DATA_ROWS, type Ratios, type Row, type RowContender, type RunDetail } from './results';
+import type { ScriptReport } from './script';
+import { scriptRatios } from './script-report';
 import { round3 } from './stats';
 
-export function computeRatios(rows: Row[], details: RunDetail[]): Ratios {
+export function computeRatios(rows: Row[], details: RunDetail[], script?: ScriptReport): Ratios {
   const row = (contender: RowContender, scenario: string) => rows.find((r) => r.contender === contender && r.scenario === scenario);
   const dataRow = ([scenario, contender]: readonly [string, RowContender]) => row(contender, scenario);
   const known = (x: number | null | undefined): x is number => x !== null && x !== undefined;
@@ -22,5 +24,6 @@ export function computeRatios(rows: Row[], details: RunDetail[]): Ratios {
     waitReplicas1OverNone: ratio(wait1?.rps, waitNone?.rps),
     waitReplicas1AddedP50Ms: added(wait1?.p50, waitNone?.p50),
     waitReplicas1AddedP99Ms: added(wait1?.p99, waitNone?.p99),
+    ...scriptRatios(script),
   };
 }

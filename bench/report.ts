@@ -6,7 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chartSvg } from './chart';
 import type { BenchReport } from './runner';
-import { DATA_ROWS, toJson, type Ratios, type Row, type RunDetail } from './results';
+import { toJson, type Ratios, type Row, type RunDetail } from './results';
+import type { ScriptReport } from './script';
+import { SCRIPT_AIMS, scriptMarkdown, scriptTerminal } from './script-report';
 
 /** Where a run's outputs go under `outDir`. */
 export const resultsPaths = (outDir: string) => ({
@@ -42,6 +44,7 @@ export const AIMS: { key: keyof Ratios; label: string; aim: string; met: (v: num
   },
   { key: 'waitReplicas1AddedP50Ms', label: 'p50 latency waitReplicas 1 adds, ms', aim: 'reported', met: () => true },
   { key: 'waitReplicas1AddedP99Ms', label: 'p99 latency waitReplicas 1 adds, ms', aim: 'reported', met: () => true },
+  ...SCRIPT_AIMS,
 ];
 
 export const num = (x: number | null, digits = 0): string =>
@@ -91,8 +94,9 @@ export function terminalTable(report: BenchReport, color: boolean): string {
     const text = `${aim.key.padEnd(30)} ${v === null ? '–' : String(v)}  (aim ${aim.aim}: ${verdict})`;
     out.push(color && verdict === 'MISSED' ? `${RED}${text}${RESET}` : text);
   }
-  const memory = memoryLine(report.details);
+  const memory = memoryLine(report.details, report.script);
   if (memory) out.push('', memory);
+  out.push(...scriptTerminal(report.script));
   return out.join('\n');
 }
 
@@ -108,10 +112,9 @@ function surgeLine(rows: Row[], connections: number): string | null {
   return `**Surge (${connections} connections):** ${parts.join('; ')}.`;
 }
 
-function memoryLine(details: RunDetail[]): string | null {
+function memoryLine(details: RunDetail[], script: ScriptReport | undefined): string | null {
   const d = details.find((x) => x.contender === 'checkout' && x.scenario === 'flash');
-  const [scenario, contender] = DATA_ROWS.store;
-  const perHold = details.find((x) => x.contender === contender && x.scenario === scenario)?.bytesPerHold;
+  const perHold = script?.bytesPerOpenHold;
   if (!d?.rssBefore || !d.rssAfter) return null;
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
   return (
@@ -178,8 +181,9 @@ export function markdown(report: BenchReport): string {
   }
   const surge = surgeLine(rows, settings.scenarios.surge.connections);
   if (surge) out.push('', surge);
-  const memory = memoryLine(report.details);
+  const memory = memoryLine(report.details, report.script);
   if (memory) out.push('', memory.replace(/^memory:/, '**Memory:**'));
+  out.push(...scriptMarkdown(report.script));
   const notes = report.details.filter((d) => d.notes.length > 0);
   if (notes.length > 0) {
     out.push('', '**Notes:**', '');

@@ -54,7 +54,41 @@ export interface Row {
 /** A row's fields, in the JSON's order. */
 export const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', 'sold', 'rejected', 'errors', 'oversold', 'dbTxPer1k'] as const satisfies readonly (keyof Row)[];
 
-export interface Ratios {
+/** The script scenario's figures (./script.ts): Redis-side µs per call over the article's script's, bytes, the longest reaping call. */
+export interface ScriptRatios {
+  /** reserveHold-7 deducting / the article's script deducting. */
+  reserveOverSeedUs: number | null;
+  /** reserveHold-7 sold out, no open hold / the article's script sold out. */
+  soldOutOverSeedUs: number | null;
+  /** reserveHold-7 sold out, open holds / the article's script sold out. */
+  soldOutWithHoldsOverSeedUs: number | null;
+  /** settleHold-7 commit / the article's script deducting. */
+  commitOverSeedUs: number | null;
+  /** settleHold-7 release / the article's script deducting. */
+  releaseOverSeedUs: number | null;
+  /** Redis used_memory per open hold, bytes. */
+  bytesPerOpenHold: number | null;
+  /** ... per settled record once its hold's time is over, bytes. */
+  bytesPerSettledRecord: number | null;
+  /** ... per idempotency record of an order's answer, bytes. */
+  bytesPerIdempotencyRecord: number | null;
+  /** The longest script call while 200,000 holds of one item that fell due together are given back, ms. */
+  longestReapMs: number | null;
+}
+
+export const SCRIPT_RATIO_KEYS = [
+  'reserveOverSeedUs',
+  'soldOutOverSeedUs',
+  'soldOutWithHoldsOverSeedUs',
+  'commitOverSeedUs',
+  'releaseOverSeedUs',
+  'bytesPerOpenHold',
+  'bytesPerSettledRecord',
+  'bytesPerIdempotencyRecord',
+  'longestReapMs',
+] as const satisfies readonly (keyof ScriptRatios)[];
+
+export interface Ratios extends ScriptRatios {
   gateOverBare: number | null;
   p99RejectOverBare: number | null;
   flashDbTxMysqlRowOverCheckout: number | null;
@@ -83,6 +117,7 @@ export const RATIO_KEYS = [
   'waitReplicas1OverNone',
   'waitReplicas1AddedP50Ms',
   'waitReplicas1AddedP99Ms',
+  ...SCRIPT_RATIO_KEYS,
 ] as const satisfies readonly (keyof Ratios)[];
 
 export interface BenchResults {
@@ -100,8 +135,6 @@ export interface RunDetail {
   requests: number;
   byStatus: Record<number, number>;
   rssBefore?: number;
-  /** data/store: Redis used_memory per open hold, bytes. */
-  bytesPerHold?: number;
   rssAfter?: number;
   notes: string[];
 }

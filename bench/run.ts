@@ -1,11 +1,12 @@
 /**
- * `npm run bench`: the full run (about five minutes), written to
+ * `npm run bench`: the full run (about eight minutes), written to
  * bench/results/ (latest.json, latest.md, chart.svg).
- * `npm run bench -- --quick`: the smoke run (under a minute), written to
+ * `npm run bench -- --quick`: the smoke run (a minute or two), written to
  * $TMPDIR/reserve-stock-bench-quick/ unless `--out` says otherwise.
  *
  * Options: `--only gate,bare` (contenders), `--scenarios flash,surge`,
- * `--no-data` (skip the data layer), `--data-only`, `--out dir`,
+ * `--no-data` (skip the data layer), `--data-only`, `--no-script` (skip the
+ * script scenario), `--script-only`, `--out dir`,
  * `--profile <contender|data>`: that server (or the data-layer worker) runs
  * under --cpu-prof, profiles in bench/results/*.cpuprofile (git-ignored).
  * BENCH_TRACE=1 prints each phase's timestamp. BENCH_REDIS_URL and

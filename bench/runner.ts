@@ -15,11 +15,15 @@ import type { Child } from './process';
 import { computeRatios } from './ratios';
 import { silentReporter, type Reporter } from './reporter';
 import type { BenchResults, Contender, Row, RunDetail } from './results';
+import { runScriptScenario, SCRIPT_STEPS, type ScriptReport } from './script';
+import { scriptTerminal } from './script-report';
 
 /** A whole run: its results, what the report shows beside them, and how it was run. */
 export interface BenchReport {
   results: BenchResults;
   details: RunDetail[];
+  /** The script scenario's figures, when it ran. */
+  script?: ScriptReport;
   settings: BenchSettings;
   startedAt: string;
   elapsedSec: number;
@@ -33,10 +37,11 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
   const runId = `${started.toString(36)}${randomBytes(2).toString('hex')}`;
   const rows: Row[] = [];
   const details: RunDetail[] = [];
+  let script: ScriptReport | undefined;
   const machine = await machineInfo(settings);
   const httpRuns = settings.runScenarios.flatMap((scenario) => settings.contenders.map((contender) => ({ scenario, contender })));
-  // The data layer's steps: store with redis-benchmark, hold memory, waitReplicas, two flash sales.
-  const steps = httpRuns.length + (settings.dataLayer ? DATA_LAYER_STEPS : 0);
+  // The data layer's steps: store with redis-benchmark, waitReplicas, two flash sales; then the script scenario's.
+  const steps = httpRuns.length + (settings.dataLayer ? DATA_LAYER_STEPS : 0) + (settings.runScript ? SCRIPT_STEPS : 0);
   let step = 0;
 
   // Room for the largest pool, plus the few connections of the audit and of anyone else.
@@ -117,6 +122,13 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
         reporter.log(`      ${summary(row)}${detail.notes.length ? `  (${detail.notes.join('; ')})` : ''}`);
       }
     }
+    if (settings.runScript) {
+      script = await runScriptScenario(settings.script, (label) => {
+        step++;
+        reporter.progress(`[${step}/${steps}] ${label}`);
+      });
+      for (const line of scriptTerminal(script).slice(1)) reporter.log(`      ${line}`);
+    }
   } finally {
     await limit.restore();
   }
@@ -129,8 +141,9 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
   const sorted = rows.map((row, index) => ({ row, key: order(row, index) })).sort((a, b) => a.key - b.key);
   rows.splice(0, rows.length, ...sorted.map((x) => x.row));
   return {
-    results: { machine, rows, ratios: computeRatios(rows, details) },
+    results: { machine, rows, ratios: computeRatios(rows, details, script) },
     details,
+    script,
     settings,
     startedAt: new Date(started).toISOString(),
     elapsedSec: Math.round((Date.now() - started) / 100) / 10,

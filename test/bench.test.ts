@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
-import { CONTENDERS, DATA_ROWS, RATIO_KEYS, ROW_KEYS, SCENARIOS, type Row } from '../bench/results';
+import { CONTENDERS, DATA_ROWS, RATIO_KEYS, ROW_KEYS, SCENARIOS, SCRIPT_RATIO_KEYS, type Row } from '../bench/results';
+import { quickSettings } from '../bench/config';
+import { PATH_LABELS } from '../bench/script';
 
 // The benchmark's smoke run (`npm run bench -- --quick`): every contender in
 // every scenario for about a second, then the data layer. It checks that the
@@ -135,6 +137,16 @@ describe('the benchmark (--quick)', function () {
     expect(row('mysql-row', 'flash').dbTxPer1k).to.be.at.least(900);
     // The gate's data-layer twin runs the transaction for winners only.
     expect(named(output.rows, DATA_ROWS.flashCheckout).dbTxPer1k).to.be.below(named(output.rows, DATA_ROWS.flashMysqlRow).dbTxPer1k);
+  });
+
+  it('the script scenario: every path measured against the article\'s script, the bytes per hold, settled record and idempotency record, holds due together reaped', function () {
+    // Each path's calls were counted in commandstats (the run fails unless exactly its calls ran, each answered as the path expects).
+    for (const key of SCRIPT_RATIO_KEYS) expect(output.ratios[key], key).to.be.a('number').above(0);
+    const { callsPerRound, rounds, dueHolds } = quickSettings(outDir).script;
+    const count = (n: number) => n.toLocaleString('en-US');
+    for (const label of Object.values(PATH_LABELS)) expect(markdown).to.include(`| ${label} | ${count(callsPerRound * rounds)} |`);
+    expect(markdown).to.include(`**${count(dueHolds)} holds of one item fell due together:** the next reservation and a read gave them back in `);
+    expect(markdown).to.match(/\*\*Redis memory\*\* \(used_memory deltas\): \d+ bytes per open hold; \d+ per settled record/);
   });
 
   it('writes the Markdown table and the SVG chart', function () {

@@ -189,6 +189,7 @@ describe('carts: the store', function () {
       [{ key: '', qty: 1 }],
       [{ key: 'a', qty: 0 }],
       [{ key: 'a', qty: 1.5 }],
+      [{ key: 'a', qty: MAX_UNITS + 1 }],
       [null],
       [{ key: 'a', qty: MAX_UNITS }, { key: 'a', qty: 1 }],
       Array.from({ length: 101 }, (_, i) => ({ key: `k${i}`, qty: 1 })),

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import createError, { type HttpError } from 'http-errors';
 import request from 'supertest';
-import { createStockStore, reserveStock, stockKeys, type Reservation, type StockStore } from '../lib';
+import { createStockStore, MAX_UNITS, reserveStock, stockKeys, type Reservation, type StockStore } from '../lib';
 import { express, jsonErrors } from './helpers/app';
 import { EventLog } from './helpers/events';
 import { withoutHold } from './helpers/holds';
@@ -118,6 +118,7 @@ describe('core: loader', () => {
     ['NaN', NaN],
     ["'5' (a string)", '5'],
     ['Infinity', Infinity],
+    ['MAX_UNITS + 1 (2^31)', MAX_UNITS + 1],
     ['2 ** 53', 2 ** 53],
   ] as [string, unknown][]) {
     it(`a result of ${label} is a 503: nothing written, lock freed`, async () => {

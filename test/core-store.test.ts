@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import request from 'supertest';
-import { createStockStore, reserveStock, stockKeys, type StockEvent, type StockStoreOptions } from '../lib';
+import { createStockStore, MAX_UNITS, reserveStock, stockKeys, type StockEvent, type StockStoreOptions } from '../lib';
 import { express, jsonErrors } from './helpers/app';
 import { EventLog } from './helpers/events';
 import { expectHoldId, figureKeys, withoutHold } from './helpers/holds';
@@ -61,7 +61,7 @@ describe('core: store API', () => {
     it('refuses a bad quantity with a 400', async () => {
       const { store } = make();
       await store.setStock('sku', 5);
-      for (const qty of [0, -3, 1.5, NaN]) expect(await status(store.addStock('sku', qty)), String(qty)).to.equal(400);
+      for (const qty of [0, -3, 1.5, NaN, MAX_UNITS + 1]) expect(await status(store.addStock('sku', qty)), String(qty)).to.equal(400);
       expect(await store.getStock('sku')).to.equal(5);
     });
   });
@@ -105,7 +105,7 @@ describe('core: store API', () => {
 
     it('refuses a bad figure or TTL with a 400 and writes nothing', async () => {
       const { prefix, store } = make();
-      for (const qty of [-2, 1.5, NaN, '3']) {
+      for (const qty of [-2, 1.5, NaN, '3', MAX_UNITS + 1]) {
         expect(await status(store.setStock('sku', qty as number)), String(qty)).to.equal(400);
       }
       for (const ttl of [-1, 1.5, NaN]) expect(await status(store.setStock('sku', 1, ttl)), String(ttl)).to.equal(400);

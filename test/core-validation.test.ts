@@ -9,6 +9,7 @@ import {
   ConfigError,
   createStockStore,
   MAX_KEY_LENGTH,
+  MAX_UNITS,
   reserveStock,
   stockKeys,
   type ReserveStockOptions,
@@ -37,6 +38,7 @@ const BAD_QUANTITIES: Case[] = [
   { label: 'Infinity', value: Infinity },
   { label: 'undefined (the qty function returns nothing)', value: undefined },
   { label: '{}', value: {} },
+  { label: 'MAX_UNITS + 1 (2^31)', value: MAX_UNITS + 1 },
   { label: 'MAX_SAFE_INTEGER + 1', value: Number.MAX_SAFE_INTEGER + 1 },
   { label: 'a bigint', value: 2n },
 ];

@@ -10,6 +10,8 @@ const SINGLE_REDIS_ONLY = {
   'test/consumer.test.ts': "installs the packed package in new projects, run on REDIS_URL's single Redis",
   'test/lua-scripts.test.ts': 'reads the Lua files, no Redis',
   'test/core-outage.test.ts': 'stops, pauses and restarts a private redis-server',
+  'test/footprint-memory.test.ts': "measures a private redis-server's memory and keys",
+  'test/footprint-reaping.test.ts': "sets a private redis-server's SLOWLOG and times its PINGs",
   'test/holds-outage.test.ts': 'stops, pauses and restarts a private redis-server',
   'test/package.test.ts': 'checks the built package, no Redis',
   'test/wait-replicas.test.ts': 'runs a private master and replica of its own',
