@@ -90,8 +90,8 @@ const HOLD_MS = '900000';
 const RETENTION_MS = '86400000';
 
 /**
- * `redis-benchmark -n calls -c concurrency EVALSHA <sha> 6 <keys> 1 <nonce>
- * <holdMs> <retentionMs>`: the reserve script the store runs, with a fresh
+ * `redis-benchmark -n calls -c concurrency EVALSHA <sha> 7 <keys> 1 <nonce>
+ * <holdMs> <retentionMs> '' ''`: the reserve script the store runs (no customer), with a fresh
  * hold id per call, on the bench's own item, loaded with SCRIPT LOAD first.
  */
 export async function runRedisBenchmark(
@@ -110,7 +110,8 @@ export async function runRedisBenchmark(
     const args = ['-h', url.hostname, '-p', url.port || '6379', '-c', String(options.concurrency), '-n', String(options.calls)];
     const keys = stockKeys(options.prefix, options.sku).holds;
     args.push('-r', NONCE_SPACE, 'EVALSHA', sha, String(keys.length), ...keys);
-    args.push('1', NONCE, HOLD_MS, RETENTION_MS);
+    // No customer, the item's own limit: the plain reservation of store.reserve().
+    args.push('1', NONCE, HOLD_MS, RETENTION_MS, '', '');
     const output = await new Promise<string>((resolve, reject) => {
       const proc = spawn(REDIS_BENCHMARK, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';

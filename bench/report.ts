@@ -145,7 +145,7 @@ export function markdown(report: BenchReport): string {
   if (settings.dataLayer) {
     out.push(
       `- data: \`store.reserve()\` ${settings.store.calls.toLocaleString('en-US')} calls from ${settings.store.concurrency} concurrent callers in one process, ` +
-        `next to \`redis-benchmark -n ${settings.store.calls} -c ${settings.store.concurrency} EVALSHA <sha> 6 <keys> 1 <new hold id> <ms> <ms>\` of the same script`,
+        `next to \`redis-benchmark -n ${settings.store.calls} -c ${settings.store.concurrency} EVALSHA <sha> 7 <keys> 1 <new hold id> <ms> <ms> '' \` of the same script`,
       `- data, store-replica and store-wait1: the same \`store.reserve()\` loop, ${settings.waitReplicas.calls.toLocaleString('en-US')} calls each, ` +
         'against a private master with one replica on loopback, with `waitReplicas` 0 and 1 (a `WAIT 1 100` after each reservation)',
       `- flash-data: ${settings.flashData.units} units, ${settings.flashData.attemptsPerUnit} attempts per unit, ${settings.flashData.concurrency} concurrent callers, no HTTP: ` +

@@ -9,7 +9,8 @@
                (see includes/counters)
     ARGV[1] quantity to add (positive integer)
     ARGV[2] how long a settled hold's record is kept, ms
-    ARGV[3] the largest figure allowed
+    ARGV[3] the largest figure allowed: the figure and the units in open
+            holds (which may come back to it) stay below it
 
   Output: { status, stock, expired }
     status 'added' (stock: the new figure), 'unlimited' (-1, unchanged),
@@ -33,7 +34,7 @@ local stock = tonumber(raw)
 if stock == -1 then
   return { 'unlimited', -1, expired }
 end
-if stock + qty > max then
+if stock + c.u + qty > max then
   return { 'over', stock, expired }
 end
 return { 'added', redis.call('INCRBY', KEYS[1], qty), expired }

@@ -63,6 +63,20 @@ describe('exact numbers: MAX_UNITS (2^31 - 1) at every input', () => {
     expect(await store.getStock('sku')).to.equal(1);
   });
 
+  it('addStock counts the units in open holds too: a release could never take the figure past MAX_UNITS', async () => {
+    const { store } = make();
+    await store.setStock('sku', MAX_UNITS);
+    const hold = held(await store.reserve('sku', 5));
+    expect(await rejection(store.addStock('sku', 5))).to.include({ status: 400, code: 'ERR_RESERVE_STOCK_INPUT' });
+    expect(await store.release(hold.holdId)).to.include({ state: 'released' });
+    expect(await store.getStock('sku')).to.equal(MAX_UNITS);
+    // A reservation's answer, replayed, is the figure it left: exact at the bound.
+    const holdId = store.holdId('sku', 'replay');
+    const first = held(await store.reserve('sku', 1, undefined, { holdId }));
+    expect(first.remaining).to.equal(MAX_UNITS - 1);
+    expect(held(await store.reserve('sku', 1, undefined, { holdId })).remaining).to.equal(MAX_UNITS - 1);
+  });
+
   it('reconcile: a database figure of MAX_UNITS is compared and fixed to the unit; one past it is a 400 that changes nothing', async () => {
     const { store } = make();
     await store.setStock('sku', MAX_UNITS - 10);

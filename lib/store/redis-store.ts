@@ -187,7 +187,7 @@ class RedisStockStore implements StockStore {
       (reply) => ({ again: reply[0] === 'again', expired: reply[2] }),
     );
     reportExpired(ctx, key, expired);
-    if (status === 'over') throw badInput(`A restock of ${qty} would take the stock of ${JSON.stringify(key)} past ${MAX_UNITS}`);
+    if (status === 'over') throw badInput(`A restock of ${qty} would take the stock of ${JSON.stringify(key)} (with its open holds) past ${MAX_UNITS}`);
     return stock;
   }
 

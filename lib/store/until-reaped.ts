@@ -6,7 +6,7 @@ import { reportExpired } from './context';
  * Sends a script call again while it answers that due holds are left to
  * reap before it can answer: a refusal or a read of the figure must see
  * every due hold's units back, and each call reaps one bounded batch (see
- * lua/includes/reap.lua), so that no call stalls a Redis the shop shares.
+ * lua/includes/library.lua), so that no call stalls a Redis the shop shares.
  * The whole loop is bounded by `timeoutMs`, then a 503. Reports the holds
  * each intermediate call expired; the last reply's are the caller's.
  */
