@@ -9,7 +9,7 @@
  * is set for every request past this middleware; the order rows keep it.
  */
 import { randomBytes } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import createError from 'http-errors';
 import { requireAdmin } from './admin';
 
@@ -63,4 +63,15 @@ export function identifyCustomer(adminToken: string): RequestHandler {
     }
     next();
   };
+}
+
+/**
+ * The request's customer, as the order routes give it to reserveStock's
+ * `customer` option (a product's per-customer limit counts against it). A
+ * 500 when identifyCustomer did not run first: the app's wiring, not the
+ * buyer, is wrong then.
+ */
+export function customerOf(req: Request): string {
+  if (req.customer === undefined) throw createError(500, 'identifyCustomer must run before the order routes');
+  return req.customer;
 }

@@ -17,6 +17,7 @@ import * as ordersIdempotencyKey from './migrations/002-orders-idempotency-key';
 import * as ordersHoldId from './migrations/003-orders-hold-id';
 import * as binaryIdentifiers from './migrations/004-binary-identifiers';
 import * as ordersCustomer from './migrations/005-orders-customer';
+import * as productsPerCustomerLimit from './migrations/007-products-per-customer-limit';
 
 /** The migrations, oldest first: the name is umzug's record of each. */
 const MIGRATIONS: RunnableMigration<QueryInterface>[] = [
@@ -25,6 +26,7 @@ const MIGRATIONS: RunnableMigration<QueryInterface>[] = [
   { name: '003-orders-hold-id', ...ordersHoldId },
   { name: '004-binary-identifiers', ...binaryIdentifiers },
   { name: '005-orders-customer', ...ordersCustomer },
+  { name: '007-products-per-customer-limit', ...productsPerCustomerLimit },
 ];
 
 /** The MariaDB/MySQL named lock that lets one process migrate at a time. */

@@ -15,7 +15,7 @@ import { migrate } from '../../example/db/migrations';
 import { SEED_PRODUCTS } from '../../example/db/seed';
 import { connectRedis, deleteWithPrefix, uniquePrefix } from '../helpers/redis';
 
-const MIGRATIONS = ['001-products-and-orders', '002-orders-idempotency-key', '003-orders-hold-id', '004-binary-identifiers', '005-orders-customer'];
+const MIGRATIONS = ['001-products-and-orders', '002-orders-idempotency-key', '003-orders-hold-id', '004-binary-identifiers', '005-orders-customer', '007-products-per-customer-limit'];
 
 /** The tables as the first version's sync() made them: no idempotency key, no hold id. */
 const FIRST_VERSION = [
@@ -133,7 +133,7 @@ describe('example database: migrations', function () {
   it('an empty database: the tables made and the shop seeded; a second run has nothing left to do', async () => {
     const [db] = (await scratch('empty')) as [Database];
     await prepareDatabase(db);
-    expect(await columns(db, 'products')).to.deep.equal(['id', 'name', 'sku', 'stock']);
+    expect(await columns(db, 'products')).to.deep.equal(['id', 'name', 'perCustomerLimit', 'sku', 'stock']);
     expect(await collations(db)).to.deep.equal(BINARY);
     expect(await uniqueIndexes(db, 'products')).to.deep.equal(['sku']);
     expect((await db.Product.findAll({ order: [['id', 'ASC']] })).map((p) => p.sku)).to.deep.equal(SEED_PRODUCTS.map((p) => p.sku));
