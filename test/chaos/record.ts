@@ -1,8 +1,9 @@
 /**
  * Recording a chaos phase (./checks.ts reads the records): one buyer's
  * POST /orders as the buyer saw it, a worker's `GET /stats`, and a sku's
- * books in the database beside its figure, read with a plain GET and by
- * reconcile (which then fixes it).
+ * books in the database (with a limited product's units per customer)
+ * beside its figure, read with a plain GET and by reconcile (which then
+ * fixes it).
  */
 import type { Cluster, Redis } from 'ioredis';
 import { stockKeys, type StockStore } from '../../lib';
@@ -10,18 +11,25 @@ import type { Database } from '../../example/db/database';
 import type { OrderStats } from '../../example/ops/metrics';
 import type { Attempt, Kind, SkuRecord } from './checks';
 
+/** Who an order is for: X-Customer-Id, which the app takes only with its admin token. */
+export interface NamedCustomer {
+  id: string;
+  adminToken: string;
+}
+
 /** One POST /orders to the worker at `url`, with a client timeout; never throws. */
 export async function attemptOrder(
   url: string,
   worker: number,
-  order: { kind: Kind; sku: string; qty: number; payment: string; idemKey?: string },
+  order: { kind: Kind; sku: string; qty: number; payment: string; idemKey?: string; customer?: NamedCustomer },
   timeoutMs: number,
 ): Promise<Attempt> {
-  const { kind, sku, qty, payment, idemKey } = order;
-  const attempt: Attempt = { kind, sku, qty, worker, start: Date.now(), end: 0, outcome: 'net', idemKey };
+  const { kind, sku, qty, payment, idemKey, customer } = order;
+  const attempt: Attempt = { kind, sku, qty, worker, start: Date.now(), end: 0, outcome: 'net', idemKey, customer: customer?.id };
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (idemKey) headers['idempotency-key'] = idemKey;
+    if (customer) Object.assign(headers, { authorization: `Bearer ${customer.adminToken}`, 'x-customer-id': customer.id });
     const res = await fetch(`${url}/orders`, {
       method: 'POST',
       headers,
@@ -66,13 +74,16 @@ export async function recordSku(
   { db, store, redis, prefix }: { db: Database; store: StockStore; redis: Redis | Cluster; prefix: string },
   acked: ReadonlySet<number>,
 ): Promise<SkuRecord> {
-  const dbStock = async () => {
-    const product = await db.Product.findOne({ where: { sku }, attributes: ['stock'] });
-    if (!product) throw new Error(`product ${sku} is gone`);
-    return product.stock;
+  const product = async () => {
+    const found = await db.Product.findOne({ where: { sku }, attributes: ['stock', 'perCustomerLimit'] });
+    if (!found) throw new Error(`product ${sku} is gone`);
+    return found;
   };
-  const orders = await db.Order.findAll({ where: { sku }, attributes: ['id', 'qty'] });
-  const stock = await dbStock();
+  const dbStock = async () => (await product()).stock;
+  const orders = await db.Order.findAll({ where: { sku }, attributes: ['id', 'qty', 'customer'] });
+  const { stock, perCustomerLimit: limit } = await product();
+  const perCustomer: Record<string, number> = {};
+  if (limit !== null) for (const o of orders) perCustomer[String(o.customer)] = (perCustomer[String(o.customer)] ?? 0) + o.qty;
   const report = await store.reconcile(sku, stock);
   const raw = await redis.get(stockKeys(prefix, sku).stock);
   const fixed = await store.reconcile(sku, stock, { fix: true });
@@ -85,5 +96,7 @@ export async function recordSku(
     plain: raw === null ? null : Number(raw),
     reconciled: { redis: report.redis, held: report.held, drift: report.drift },
     driftAfterFix,
+    limit,
+    perCustomer,
   };
 }

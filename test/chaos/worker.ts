@@ -9,7 +9,9 @@
  * REDIS_CLUSTER_NODES (the cluster suite's cluster), DATABASE_URL,
  * CHAOS_PREFIX, CHAOS_HOLD_SECONDS, CHAOS_LOADER_FLAG, CHAOS_WAIT_REPLICAS
  * and CHAOS_WAIT_TIMEOUT_MS (the store's waitReplicas, default 0, and
- * waitTimeoutMs, default the store's).
+ * waitTimeoutMs, default the store's), CHAOS_ADMIN_TOKEN (the app's admin
+ * token, with which buyers name themselves in X-Customer-Id; default a
+ * random one).
  */
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     db,
     redis,
     prefix: env.CHAOS_PREFIX,
+    adminToken: env.CHAOS_ADMIN_TOKEN || undefined,
     store: {
       holdSeconds: Number(env.CHAOS_HOLD_SECONDS ?? 2),
       timeoutMs: 1000,
