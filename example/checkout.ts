@@ -2,8 +2,10 @@
  * The order path, from request to answer. `POST /orders` (one item) and
  * `POST /carts/checkout` (a cart) share every step after the request is read:
  *
- * 1. `reserveStock` holds the units in Redis; a figure Redis does not have
- *    yet is loaded from the database by {@link loadStock}.
+ * 1. `reserveStock` holds the units in Redis, counted toward the customer's
+ *    per-customer limit of the product when it has one; a figure Redis does
+ *    not have yet is loaded from the database by {@link loadStock}, with the
+ *    product's limit.
  * 2. One database transaction ({@link placeOrder}): the database's own last
  *    check ({@link takeStock}, the guard), an order row per line naming its
  *    hold, the payment, and the holds prepared just before COMMIT.
@@ -25,10 +27,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Router, type Request, type RequestHandler } from 'express';
 import createError, { type HttpError } from 'http-errors';
 import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
-import { MAX_CART_LINES, reserveStock, UNLIMITED_STOCK, type Reservation, type StockStore } from '../lib';
+import { MAX_CART_LINES, reserveStock, UNLIMITED_STOCK, type LoadedStock, type Reservation, type StockStore } from '../lib';
+import { customerOf } from './customer';
 import type { Database } from './db/database';
 import type { OrderRow } from './db/models';
-import { customerOf } from './customer';
 import { unknownProduct } from './errors';
 import { parseCart, parseOrder, type OrderLine, type OrderRequest } from './validate';
 
@@ -59,13 +61,14 @@ export interface OrderObserver {
 /** `POST /orders` `{ sku, qty, payment }` and `POST /carts/checkout` `{ items: [{ sku, qty }], payment }`. */
 export function checkoutRoutes(db: Database, store: StockStore, observer: OrderObserver): Router {
   const loader = (sku: string) => loadStock(db, sku);
-  const idempotency = { idempotencyKey: (req: Request) => orderOf(req).idempotencyKey, idempotencyScope: customerOf };
+  // The customer (./customer.ts): whose Idempotency-Key it is, and whom a product's per-customer limit counts against.
+  const customer = { idempotencyKey: (req: Request) => orderOf(req).idempotencyKey, idempotencyScope: customerOf, customer: customerOf };
   const router = Router();
 
   router.post(
     '/orders',
     readOrder(parseOrder),
-    reserveStock({ store, key: (req) => firstLine(req).sku, qty: (req) => firstLine(req).qty, loader, ...idempotency }),
+    reserveStock({ store, key: (req) => firstLine(req).sku, qty: (req) => firstLine(req).qty, loader, ...customer }),
     async (req, res) => {
       const [order] = (await checkout(req, db, store, observer)) as [OrderRow];
       res.status(201).json(orderView(order));
@@ -75,7 +78,7 @@ export function checkoutRoutes(db: Database, store: StockStore, observer: OrderO
   router.post(
     '/carts/checkout',
     readOrder(parseCart),
-    reserveStock({ store, items: (req) => orderOf(req).lines.map(({ sku, qty }) => ({ key: sku, qty })), loader, ...idempotency }),
+    reserveStock({ store, items: (req) => orderOf(req).lines.map(({ sku, qty }) => ({ key: sku, qty })), loader, ...customer }),
     async (req, res) => {
       const orders = await checkout(req, db, store, observer);
       res.status(201).json({ orders: orders.map(orderView) });
@@ -129,17 +132,18 @@ async function checkout(req: Request, db: Database, store: StockStore, observer:
 
 /**
  * The stock loader of reserveStock: a product's stock as the database has it
- * (the source of truth), for a figure Redis does not have yet; 404 for an
+ * (the source of truth), for a figure Redis does not have yet, and its
+ * per-customer limit (0: none), which Redis keeps with the figure; 404 for an
  * unknown sku, which writes nothing to Redis. It answers for the product's
  * own spelling only: Redis keys a figure by the sku's bytes, so a loader
  * that answered `MUG-LOGO` with `mug-logo`'s stock would give that product a
  * second figure. The sku column's collation is binary (migration 004); the
  * comparison here holds on a database whose collation is not.
  */
-export async function loadStock(db: Database, sku: string): Promise<number> {
-  const product = await db.Product.findOne({ where: { sku }, attributes: ['sku', 'stock'] });
+export async function loadStock(db: Database, sku: string): Promise<LoadedStock> {
+  const product = await db.Product.findOne({ where: { sku }, attributes: ['sku', 'stock', 'perCustomerLimit'] });
   if (!product || product.sku !== sku) throw unknownProduct(sku);
-  return product.stock;
+  return { stock: product.stock, limit: product.perCustomerLimit ?? 0 };
 }
 
 // ---- 2. the database transaction -------------------------------------------

@@ -70,3 +70,4 @@ export function identifyCustomer(adminToken: string): RequestHandler {
     next();
   };
 }
+

@@ -1,7 +1,9 @@
 /**
- * The catalogue: `POST /products` and `POST /products/:sku/restock` (admin,
- * see ./admin.ts), `GET /products` and `GET /products/:sku` (buyers). `stock`
- * is the database's figure, `available` what Redis holds (null: not loaded).
+ * The catalogue: `POST /products`, `POST /products/:sku/restock` and
+ * `PUT /products/:sku/limit` (admin, see ./admin.ts), `GET /products` and
+ * `GET /products/:sku` (buyers). `stock` is the database's figure,
+ * `available` what Redis holds (null: not loaded), `perCustomerLimit` the
+ * most units one customer may buy (null: no limit).
  */
 import { Router } from 'express';
 import createError from 'http-errors';
@@ -10,10 +12,10 @@ import { UNLIMITED_STOCK, type StockStore } from '../lib';
 import type { Database } from './db/database';
 import type { ProductRow } from './db/models';
 import { unknownProduct } from './errors';
-import { MAX_STOCK, parseProduct, parseRestock, parseSku } from './validate';
+import { MAX_STOCK, parseLimit, parseProduct, parseRestock, parseSku } from './validate';
 
-function productView({ sku, name, stock }: ProductRow) {
-  return { sku, name, stock };
+function productView({ sku, name, stock, perCustomerLimit }: ProductRow) {
+  return { sku, name, stock, perCustomerLimit: perCustomerLimit ?? null };
 }
 
 // The storefront lists one page, newest first: a shop of this example's size fits in it.
@@ -54,6 +56,22 @@ export function productRoutes(db: Database, store: StockStore): Router {
     const { qty } = parseRestock(req.body);
     const product = await restockInDatabase(db, sku, qty);
     res.json({ ...productView(product), available: await store.addStock(sku, qty) });
+  });
+
+  // Database first, then Redis: the loader reads the limit with the stock
+  // (example/checkout.ts), and setLimit changes it on a figure Redis has
+  // loaded already, so the next reservation checks the new one; counts kept
+  // so far stay. null clears it (setLimit 0). Should Redis fail after the
+  // update, the answer is a 503 and Redis keeps the old limit until the
+  // figure is next loaded (or the route is called again).
+  router.put('/products/:sku/limit', async (req, res) => {
+    const sku = parseSku(req.params.sku);
+    const { perCustomerLimit } = parseLimit(req.body);
+    const product = await db.Product.findOne({ where: { sku } });
+    if (!product) throw unknownProduct(sku);
+    await product.update({ perCustomerLimit });
+    await store.setLimit(sku, perCustomerLimit ?? 0);
+    res.json({ ...productView(product), available: await store.getStock(sku) });
   });
 
   return router;

@@ -10,6 +10,8 @@ export interface ProductBody {
   sku: string;
   name: string;
   stock: number;
+  /** The most units one customer may buy; null: no limit. */
+  perCustomerLimit: number | null;
 }
 
 /** One line of an order: `qty` units of `sku`. */
@@ -51,11 +53,28 @@ export function parseSku(value: unknown): string {
 }
 
 export function parseProduct(body: unknown): ProductBody {
-  const { sku, name, stock } = objectBody(body);
+  const { sku, name, stock, perCustomerLimit = null } = objectBody(body);
   if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
     bad('"name" must be a non-empty string of at most 200 characters');
   }
-  return { sku: parseSku(sku), name, stock: wholeNumber(stock, 'stock (-1 = unlimited)', -1, MAX_STOCK) };
+  return {
+    sku: parseSku(sku),
+    name,
+    stock: wholeNumber(stock, 'stock (-1 = unlimited)', -1, MAX_STOCK),
+    perCustomerLimit: perCustomerLimitOf(perCustomerLimit),
+  };
+}
+
+/** A per-customer limit: a whole number of units from 1 (the column is a signed INT), or null for none. */
+function perCustomerLimitOf(value: unknown): number | null {
+  return value === null ? null : wholeNumber(value, 'perCustomerLimit (null = none)', 1, MAX_STOCK);
+}
+
+/** `PUT /products/:sku/limit` `{ perCustomerLimit }`: a number sets it, null clears it; it must be given. */
+export function parseLimit(body: unknown): { perCustomerLimit: number | null } {
+  const { perCustomerLimit } = objectBody(body);
+  if (perCustomerLimit === undefined) bad('Send "perCustomerLimit": a whole number, or null for no limit');
+  return { perCustomerLimit: perCustomerLimitOf(perCustomerLimit) };
 }
 
 export function parseRestock(body: unknown): { qty: number } {

@@ -485,6 +485,27 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
         params<[string, Body, Record<string, string>]>(150, [['%', { kind: 'json', value: { qty: 1 } }, {}]]),
       );
     });
+
+    it('PUT /products/:sku/limit: any sku and body get a JSON 4xx or the product', async () => {
+      const limit = fc.option(fc.integer({ min: 1, max: 5 }), { nil: null });
+      const fields = fc.record({ perCustomerLimit: mostly(limit, hostileNumber), ['__proto__']: hostileValue(shop.prefix) }, { requiredKeys: ['perCustomerLimit'] });
+      const isLimit = (v: unknown) => v === null || (Number.isSafeInteger(v) && (v as number) >= 1);
+      await fc.assert(
+        fc.asyncProperty(pathSku(), bodyArb(fields, shop.prefix), headersArb(), async (sku, body, headers) => {
+          const put = request(shop.url).put(`/products/${sku}/limit`).set('Authorization', `Bearer ${shop.adminToken}`);
+          const res = await send(put, { body, headers });
+          expectSane(
+            res,
+            (r) => {
+              const b = r.body as Record<string, unknown>;
+              return r.status === 200 && own.includes(b.sku as string) && isProduct(b) && isLimit(b.perCustomerLimit) && isAvailable(b.available);
+            },
+            'PUT /products/:sku/limit',
+          );
+        }),
+        params<[string, Body, Record<string, string>]>(150, [['%', { kind: 'json', value: { perCustomerLimit: 1 } }, {}]]),
+      );
+    });
   });
 
   describe('the store with arbitrary arguments', () => {

@@ -21,7 +21,17 @@
  *   start a new epoch; key loss deletes the figure (or the whole item, holds
  *   included); addStock adds to a present figure only; reconcile reports
  *   drift and, with fix (never while a hold is in doubt), resets the figure
- *   to database - held and adopts the open holds into the current epoch.
+ *   to database - held and adopts the open holds into the current epoch;
+ * - per-customer limits: a reservation with a customer checks the call's
+ *   limit, or else the item's own (setLimit, or a loader's { stock, limit },
+ *   which a plain figure's load sets to none), after the stock (sold out goes
+ *   first): past it, a 'limit' answer with the limit and what the customer
+ *   has counted (`bought`), nothing deducted. A grant under a limit counts
+ *   its units (unlimited stock too) toward the customer; release, expiry and
+ *   a resolve that releases give them back, commit keeps them; setStock and
+ *   a lost figure keep the counts and the item's limit, losing the whole
+ *   item loses both. Every customer's count is compared after every command,
+ *   and reconcile's customers report must find none below its open holds.
  *
  * Concurrency: a Batch command starts 2-4 calls at once in an order chosen
  * by `fc.scheduler` (which also schedules the loaders' answers) and accepts
@@ -56,15 +66,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import {
   createStockStore,
+  customerDigest,
   stockKeys,
   type HoldState,
   type HoldsReport,
+  type LoadedStock,
   type StockLoader,
   type StockStore,
 } from '../lib';
 import { connectRedis, deleteWithPrefix, uniquePrefix, type AnyRedis } from './helpers/redis';
 
 const ITEMS = ['a', 'b{x}%'] as const;
+/** The customers a reservation may name (or none). */
+const CUSTOMERS = ['alice', 'bob'] as const;
 /** The store's holdSeconds: such a hold never expires within a run. */
 const HOLD_SECONDS = 60;
 /** The per-call holdSeconds of a short hold. */
@@ -93,24 +107,50 @@ const MAX_COMMANDS = 30;
 type Ref = { open: boolean; pick: number } | null;
 
 type Op =
-  | { kind: 'reserve'; item: number; qty: number; short: boolean; reuse: number | null; load: number | null; implicitId: boolean }
+  | {
+      kind: 'reserve';
+      item: number;
+      qty: number;
+      short: boolean;
+      reuse: number | null;
+      load: number | null;
+      implicitId: boolean;
+      /** Index into CUSTOMERS, or null for none. */
+      customer: number | null;
+      /** The call's own limit (0: none); null: the item's own. */
+      limit: number | null;
+      /** The limit the loader answers with the figure ({ stock, limit }); null: a plain figure. */
+      loadLimit: number | null;
+    }
+  | { kind: 'setLimit'; item: number; limit: number }
   | { kind: 'dup'; of: number }
   | { kind: 'prepare' | 'commit' | 'release'; ref: Ref }
   | { kind: 'extend'; ref: Ref; seconds: number }
   | { kind: 'resolve'; item: number; salt: number }
   | { kind: 'addStock' | 'setStock'; item: number; qty: number }
   | { kind: 'lose'; item: number; what: 'figure' | 'all' }
-  | { kind: 'reconcile'; item: number; fix: boolean; db: number | null };
+  | { kind: 'reconcile'; item: number; fix: boolean; db: number | null; customers: boolean };
 
 /** An operation with its ids and figures filled in. */
 type Call =
-  | { kind: 'reserve'; key: string; qty: number; holdId: string | undefined; holdSeconds: number | undefined; load: number | null }
+  | {
+      kind: 'reserve';
+      key: string;
+      qty: number;
+      holdId: string | undefined;
+      holdSeconds: number | undefined;
+      load: number | null;
+      customer: string | undefined;
+      limit: number | undefined;
+      loadLimit: number | null;
+    }
+  | { kind: 'setLimit'; key: string; limit: number }
   | { kind: 'prepare' | 'commit' | 'release'; holdId: string }
   | { kind: 'extend'; holdId: string; seconds: number }
   | { kind: 'resolve'; key: string; salt: number }
   | { kind: 'addStock' | 'setStock'; key: string; qty: number }
   | { kind: 'lose'; key: string; what: 'figure' | 'all' }
-  | { kind: 'reconcile'; key: string; fix: boolean; db: number };
+  | { kind: 'reconcile'; key: string; fix: boolean; db: number; customers: boolean };
 
 /** What a call answered: its value (and, for reserve, whether the loader ran), or the error's status. */
 type Outcome = { ok: unknown; loaded?: boolean } | { error: number | string };
@@ -126,6 +166,9 @@ interface ModelHold {
   /** Deadline, ms on Redis's clock. */
   x: number;
   answer: { status: 'reserved'; remaining: number } | { status: 'unlimited' };
+  /** The customer its units were counted toward (under a limit), and how many: the units asked for. */
+  who: string | null;
+  w: number;
 }
 
 interface ModelItem {
@@ -135,6 +178,10 @@ interface ModelItem {
   epoch: number;
   /** What the database says (what a loader returns). */
   db: number;
+  /** The item's own per-customer limit (0: none). */
+  limit: number;
+  /** Units counted toward each customer: open holds and committed ones (no entry at 0). */
+  counts: Record<string, number>;
 }
 
 interface ModelState {
@@ -164,6 +211,10 @@ interface Observed {
   units: number;
   inDoubt: number;
   holds: HoldsReport['holds'];
+  /** Each customer's count, by digest: the customers hash as Redis holds it. */
+  customers: Record<string, number>;
+  /** The item's own limit (0: none), where Redis keeps it (see ownLimit). */
+  limit: number;
 }
 
 interface Window {
@@ -175,7 +226,7 @@ interface Window {
 
 function initialState(): ModelState {
   const items: Record<string, ModelItem> = {};
-  ITEMS.forEach((key, i) => (items[key] = { figure: null, epoch: i + 1, db: 6 }));
+  ITEMS.forEach((key, i) => (items[key] = { figure: null, epoch: i + 1, db: 6, limit: 0, counts: {} }));
   return { items, holds: {}, ids: [], epochs: ITEMS.length, stats: {} };
 }
 
@@ -202,6 +253,16 @@ function giveBack(st: ModelState, hold: ModelHold, why: 'release' | 'expiry'): v
   }
 }
 
+/** Release and expiry give the customer's count back, whatever becomes of the units. */
+function uncount(st: ModelState, hold: ModelHold, why: 'release' | 'expiry'): void {
+  if (hold.who === null) return;
+  const { counts } = item(st, hold.key);
+  const left = (counts[hold.who] ?? 0) - hold.w;
+  if (left > 0) counts[hold.who] = left;
+  else delete counts[hold.who];
+  bump(st, `${why}: count given back`);
+}
+
 /** Expires (a prepared one: turns in doubt), in deadline order, every timed hold whose deadline is at or before `now`. */
 function expireDue(st: ModelState, now: number): void {
   const due = timedHolds(st)
@@ -215,6 +276,7 @@ function expireDue(st: ModelState, now: number): void {
       continue;
     }
     giveBack(st, hold, 'expiry');
+    uncount(st, hold, 'expiry');
     hold.state = 'expired';
     bump(st, 'expired');
   }
@@ -239,6 +301,8 @@ function observeModel(st: ModelState, key: string): Observed {
     units: open.reduce((sum, [, h]) => sum + h.qty, 0),
     inDoubt: open.filter(([, h]) => h.state === 'in-doubt').length,
     holds: open.map(([holdId, h]) => ({ holdId, qty: h.qty, expiresAt: h.x, state: h.state })).sort(byId),
+    customers: Object.fromEntries(Object.entries(item(st, key).counts).map(([who, units]) => [customerDigest(who), units])),
+    limit: item(st, key).limit,
   };
 }
 
@@ -297,12 +361,22 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
         }
         it.figure = call.load;
         it.epoch = ++st.epochs;
+        // The loaded figure brings the item's own limit: none with a plain figure.
+        it.limit = call.loadLimit ?? 0;
         loaded = true;
         bump(st, openHolds(st, call.key).length > 0 ? 'reload with open holds' : 'load');
       }
       if (it.figure !== -1 && it.figure < call.qty) {
         bump(st, 'insufficient');
         return { ok: { status: 'insufficient', available: Math.max(it.figure, 0) }, loaded };
+      }
+      // The call's limit, else the item's; none without a customer.
+      const who = call.customer ?? null;
+      const limit = who === null ? 0 : (call.limit ?? it.limit);
+      const bought = who === null ? 0 : (it.counts[who] ?? 0);
+      if (limit > 0 && bought + call.qty > limit) {
+        bump(st, `limit refusal (${call.limit === undefined ? "the item's" : "the call's"})`);
+        return { ok: { status: 'limit', limit, bought }, loaded };
       }
       const ms = (call.holdSeconds ?? HOLD_SECONDS) * 1000;
       const x = within(got?.expiresAt, w.t0 + ms, w.t1 + ms);
@@ -316,7 +390,12 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
         answer = { status: 'reserved', remaining: it.figure };
         bump(st, 'reserved');
       }
-      st.holds[id] = { key: call.key, state: 'held', qty: answer.status === 'unlimited' ? 0 : call.qty, epoch: it.epoch, x, answer };
+      const counted = limit > 0 ? who : null;
+      if (counted !== null) {
+        it.counts[counted] = bought + call.qty;
+        bump(st, 'counted toward a limit');
+      }
+      st.holds[id] = { key: call.key, state: 'held', qty: answer.status === 'unlimited' ? 0 : call.qty, epoch: it.epoch, x, answer, who: counted, w: call.qty };
       return { ok: { ...answer, holdId: id, expiresAt: x }, loaded };
     }
     case 'prepare': {
@@ -386,7 +465,16 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
       if (call.what === 'all') {
         it.epoch = ++st.epochs;
         for (const [id, h] of Object.entries(st.holds)) if (h.key === call.key) delete st.holds[id];
+        // The counters (with the item's limit) and the customers' counts go with the item's keys.
+        it.limit = 0;
+        it.counts = {};
       }
+      return { ok: null };
+    }
+    case 'setLimit': {
+      const it = item(st, call.key);
+      bump(st, `setLimit ${it.limit > 0 ? 'over a limit' : 'where none was'}${Object.keys(it.counts).length > 0 ? ', counts kept' : ''}`);
+      it.limit = call.limit;
       return { ok: null };
     }
     case 'reconcile': {
@@ -409,7 +497,12 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
         for (const [, h] of open) h.epoch = it.epoch;
         bump(st, 'reconcile fix');
       }
-      return { ok: { key: call.key, database: call.db, redis, held, openHolds: open.length, prepared, inDoubt, drift, fixed, blockedBy } };
+      const report = { key: call.key, database: call.db, redis, held, openHolds: open.length, prepared, inDoubt, drift, fixed, blockedBy };
+      if (!call.customers) return { ok: report };
+      bump(st, 'reconcile: customers checked');
+      // Every count covers its customer's open holds: none is reported.
+      const checked = new Set(open.filter(([, h]) => h.who !== null).map(([, h]) => h.who)).size;
+      return { ok: { ...report, customers: { checked, mismatched: [] } } };
     }
   }
 }
@@ -418,7 +511,10 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
 // Resolving and performing calls.
 
 function settleModelHold(st: ModelState, hold: ModelHold, action: 'commit' | 'release'): void {
-  if (action === 'release') giveBack(st, hold, 'release');
+  if (action === 'release') {
+    giveBack(st, hold, 'release');
+    uncount(st, hold, 'release');
+  }
   hold.state = action === 'commit' ? 'committed' : 'released';
 }
 
@@ -442,15 +538,31 @@ function resolve(st: ModelState, ops: readonly Op[], store: StockStore, batch: b
         const mine = st.ids.filter((id) => idFor(key, id));
         const reused = op.reuse === null ? undefined : mine[op.reuse % Math.max(mine.length, 1)];
         const holdId = reused ?? (op.implicitId && !batch ? undefined : store.holdId(key));
-        calls.push({ kind: 'reserve', key, qty: op.qty, holdId, holdSeconds: op.short ? SHORT_SECONDS : undefined, load: op.load });
+        calls.push({
+          kind: 'reserve',
+          key,
+          qty: op.qty,
+          holdId,
+          holdSeconds: op.short ? SHORT_SECONDS : undefined,
+          load: op.load,
+          customer: op.customer === null ? undefined : CUSTOMERS[op.customer % CUSTOMERS.length],
+          limit: op.limit ?? undefined,
+          loadLimit: op.loadLimit,
+        });
         break;
       }
+      case 'setLimit':
+        calls.push({ kind: 'setLimit', key: keyOf(op.item), limit: op.limit });
+        break;
       case 'dup': {
         // A resend of an earlier reservation of this batch: same id, same call.
         const earlier = calls.filter((c) => c.kind === 'reserve');
         const of = earlier[op.of % Math.max(earlier.length, 1)];
         if (of) calls.push({ ...of });
-        else calls.push({ kind: 'reserve', key: ITEMS[0], qty: 1, holdId: store.holdId(ITEMS[0]), holdSeconds: undefined, load: null });
+        else {
+          const holdId = store.holdId(ITEMS[0]);
+          calls.push({ kind: 'reserve', key: ITEMS[0], qty: 1, holdId, holdSeconds: undefined, load: null, customer: undefined, limit: undefined, loadLimit: null });
+        }
         break;
       }
       case 'prepare':
@@ -473,7 +585,7 @@ function resolve(st: ModelState, ops: readonly Op[], store: StockStore, batch: b
         break;
       case 'reconcile': {
         const key = keyOf(op.item);
-        calls.push({ kind: 'reconcile', key, fix: op.fix, db: op.db ?? item(st, key).db });
+        calls.push({ kind: 'reconcile', key, fix: op.fix, db: op.db ?? item(st, key).db, customers: op.customers });
         break;
       }
     }
@@ -481,22 +593,25 @@ function resolve(st: ModelState, ops: readonly Op[], store: StockStore, batch: b
   return calls;
 }
 
-async function perform(r: Real, call: Call, loaderFor: (db: number) => StockLoader): Promise<Outcome> {
+async function perform(r: Real, call: Call, loaderFor: (answer: number | LoadedStock) => StockLoader): Promise<Outcome> {
   try {
     switch (call.kind) {
       case 'reserve': {
         let loaded = false;
-        const { load } = call;
+        const { load, loadLimit, customer, limit } = call;
         const loader: StockLoader | undefined =
           load === null
             ? undefined
             : (key) => {
                 loaded = true;
-                return loaderFor(load)(key);
+                return loaderFor(loadLimit === null ? load : { stock: load, limit: loadLimit })(key);
               };
-        const result = await r.store.reserve(call.key, call.qty, loader, { holdId: call.holdId, holdSeconds: call.holdSeconds });
+        const result = await r.store.reserve(call.key, call.qty, loader, { holdId: call.holdId, holdSeconds: call.holdSeconds, customer, limit });
         return { ok: result, loaded };
       }
+      case 'setLimit':
+        await r.store.setLimit(call.key, call.limit);
+        return { ok: null };
       case 'prepare':
         return { ok: await r.store.prepare(call.holdId) };
       case 'resolve': {
@@ -520,7 +635,7 @@ async function perform(r: Real, call: Call, loaderFor: (db: number) => StockLoad
         return { ok: null };
       }
       case 'reconcile':
-        return { ok: await r.store.reconcile(call.key, call.db, { fix: call.fix }) };
+        return { ok: await r.store.reconcile(call.key, call.db, { fix: call.fix, customers: call.customers }) };
     }
   } catch (error) {
     const { status, message } = error as { status?: number; message?: string };
@@ -533,10 +648,27 @@ async function redisTime(redis: AnyRedis): Promise<number> {
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
+/**
+ * The item's own limit, read where Redis keeps it: the 11th of the counters
+ * packed as big-endian doubles in the holds hash's field '#' (see
+ * lua/includes/counters.lua); 0 without them. No call answers it, so two
+ * serial orders of a batch that set it differently (two setLimits, a
+ * setLimit and a load) would explain the same answers, and the model could
+ * go on from the wrong one: read, it must match too.
+ */
+async function ownLimit(r: Real, key: string): Promise<number> {
+  const counters = await r.redis.hgetBuffer(stockKeys(r.prefix, key).holds[1], '#');
+  return counters === null ? 0 : counters.readDoubleBE(10 * 8);
+}
+
 async function observeReal(r: Real, key: string): Promise<Observed> {
   const stock = await r.store.getStock(key);
   const report = await r.store.getHolds(key);
-  return { stock, count: report.count, units: report.units, inDoubt: report.inDoubt, holds: [...report.holds].sort(byId) };
+  // Read after getStock and getHolds, which reaped every due hold.
+  const counts = await r.redis.hgetall(stockKeys(r.prefix, key).holds[6]);
+  const customers = Object.fromEntries(Object.entries(counts).map(([digest, units]) => [digest, Number(units)]));
+  const holds = [...report.holds].sort(byId);
+  return { stock, count: report.count, units: report.units, inDoubt: report.inDoubt, holds, customers, limit: await ownLimit(r, key) };
 }
 
 /**
@@ -572,8 +704,13 @@ function shortId(id: string | undefined): string {
 
 function describeCall(call: Call): string {
   switch (call.kind) {
-    case 'reserve':
-      return `${call.load === null ? 'reserve' : `reload(db=${call.load})`} ${call.key} x${call.qty} id=${shortId(call.holdId)}${call.holdSeconds ? ` holdSeconds=${call.holdSeconds}` : ''}`;
+    case 'reserve': {
+      const load = call.load === null ? 'reserve' : `reload(db=${call.load}${call.loadLimit === null ? '' : ` limit=${call.loadLimit}`})`;
+      const buyer = call.customer === undefined ? '' : ` for ${call.customer}${call.limit === undefined ? '' : ` limit=${call.limit}`}`;
+      return `${load} ${call.key} x${call.qty} id=${shortId(call.holdId)}${call.holdSeconds ? ` holdSeconds=${call.holdSeconds}` : ''}${buyer}`;
+    }
+    case 'setLimit':
+      return `setLimit ${call.key} ${call.limit}`;
     case 'prepare':
     case 'commit':
     case 'release':
@@ -588,7 +725,7 @@ function describeCall(call: Call): string {
     case 'lose':
       return `lose ${call.what} of ${call.key}`;
     case 'reconcile':
-      return `reconcile ${call.key} db=${call.db}${call.fix ? ' fix' : ''}`;
+      return `reconcile ${call.key} db=${call.db}${call.fix ? ' fix' : ''}${call.customers ? ' customers' : ''}`;
   }
 }
 
@@ -607,12 +744,12 @@ async function step(m: Model, r: Real, ops: readonly Op[], s: fc.Scheduler | und
   let actual: Outcome[];
   if (s === undefined) {
     started.push(0);
-    actual = await Promise.all(calls.map((call) => perform(r, call, (db) => () => db)));
+    actual = await Promise.all(calls.map((call) => perform(r, call, (answer) => () => answer)));
   } else {
     const scheduled = calls.map((call, i) =>
       s.schedule(Promise.resolve(i), `start ${describeCall(call)}`).then(() => {
         started.push(i);
-        return perform(r, call, (db) => () => s.schedule(Promise.resolve(db), `loader answers ${db}`));
+        return perform(r, call, (answer) => () => s.schedule(Promise.resolve(answer), `loader answers ${json(answer)}`));
       }),
     );
     actual = await s.waitFor(Promise.all(scheduled));
@@ -753,6 +890,9 @@ const refArb: fc.Arbitrary<Ref> = fc.oneof(
 const reuseArb = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat() });
 const shortArb = fc.boolean();
 
+/** A per-customer limit: small, so that a few reservations reach it; 0 is none. */
+const limitArb = fc.integer({ min: 0, max: 5 });
+const customerArb = fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 3, arbitrary: fc.nat({ max: CUSTOMERS.length - 1 }) });
 const reserveArb = (load: fc.Arbitrary<number | null>): fc.Arbitrary<Op> =>
   fc.record({
     kind: fc.constant('reserve' as const),
@@ -762,7 +902,11 @@ const reserveArb = (load: fc.Arbitrary<number | null>): fc.Arbitrary<Op> =>
     reuse: reuseArb,
     load,
     implicitId: fc.boolean(),
+    customer: customerArb,
+    limit: fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: limitArb }),
+    loadLimit: fc.option(limitArb, { nil: null }),
   });
+const setLimitArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('setLimit' as const), item: itemArb, limit: limitArb });
 const settleArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constantFrom('prepare' as const, 'commit' as const, 'release' as const), ref: refArb });
 const resolveArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('resolve' as const), item: itemArb, salt: fc.nat({ max: 1 }) });
 const extendArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('extend' as const), ref: refArb, seconds: fc.constantFrom(1, 60) });
@@ -778,6 +922,7 @@ const reconcileArb: fc.Arbitrary<Op> = fc.record({
   item: itemArb,
   fix: fc.boolean(),
   db: fc.option(figureArb, { nil: null }),
+  customers: fc.boolean(),
 });
 const dupArb: fc.Arbitrary<Op> = fc.record({ kind: fc.constant('dup' as const), of: fc.nat() });
 
@@ -791,6 +936,7 @@ const batchOpArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: addStockArb },
   { weight: 1, arbitrary: setStockArb },
   { weight: 1, arbitrary: loseArb },
+  { weight: 1, arbitrary: setLimitArb },
 );
 
 const step1 = (arb: fc.Arbitrary<Op>) => arb.map((op): fc.AsyncCommand<Model, Real> => new StepCommand(op));
@@ -803,6 +949,7 @@ const commandArb: fc.Arbitrary<fc.AsyncCommand<Model, Real>> = fc.oneof(
   { weight: 2, arbitrary: step1(addStockArb) },
   { weight: 2, arbitrary: step1(setStockArb) },
   { weight: 2, arbitrary: step1(loseArb) },
+  { weight: 2, arbitrary: step1(setLimitArb) },
   { weight: 1, arbitrary: step1(reconcileArb) },
   { weight: 2, arbitrary: step1(resolveArb) },
   {
@@ -842,7 +989,7 @@ describe('holds: model-based test (fast-check)', () => {
     // addStock(a, 1) must answer 2, the figure getStock reports right after.
     this.timeout(PINNED_ATTEMPTS * 10_000);
     const client = redis as AnyRedis;
-    const reserve: Op = { kind: 'reserve', item: 0, qty: 1, short: true, reuse: null, load: null, implicitId: false };
+    const reserve: Op = { kind: 'reserve', item: 0, qty: 1, short: true, reuse: null, load: null, implicitId: false, customer: null, limit: null, loadLimit: null };
     for (let attempt = 1; ; attempt++) {
       const prefix = uniquePrefix('holds-model');
       const model: Model = { state: initialState() };

@@ -4,6 +4,7 @@
  * for carts every line or none.
  */
 import { expect } from 'chai';
+import createError from 'http-errors';
 import request from 'supertest';
 import { ConfigError, createStockStore, customerDigest, reserveStock, stockKeys, type StockStore, type StockStoreOptions } from '../lib';
 import { express } from './helpers/app';
@@ -259,6 +260,58 @@ describe('per-customer limits: the middleware', () => {
     fail = false;
     expect((await request(shop).post('/orders').send({})).status).to.equal(201);
     expect((await request(shop).post('/orders').send({})).status).to.equal(409);
+  });
+
+  it("the customer function: its http-error passes through, a throw or a bad value is a 400; a limit function's bad value a 400; nothing reserved", async () => {
+    const { store } = make();
+    await store.setStock('tee', 10);
+    const shop = express();
+    shop.use(express.json());
+    const customers: Record<string, () => unknown> = {
+      '401': () => {
+        throw createError(401, 'Sign in first');
+      },
+      throws: () => {
+        throw new Error('no session store');
+      },
+      empty: () => '',
+      number: () => 7,
+      long: () => 'x'.repeat(513),
+    };
+    shop.post(
+      '/orders/:who',
+      reserveStock({
+        store,
+        key: 'tee',
+        customer: (req) => (customers[String(req.params.who)] as () => string)(),
+        perCustomerLimit: 2,
+      }),
+      (_req, res) => {
+        res.status(201).json({});
+      },
+    );
+    shop.post(
+      '/limited/:limit',
+      reserveStock({ store, key: 'tee', customer: () => 'alice', perCustomerLimit: (_key, req) => JSON.parse(String(req.params.limit)) as number }),
+      (_req, res) => {
+        res.status(201).json({});
+      },
+    );
+    const signIn = await request(shop).post('/orders/401').send({});
+    expect(signIn.status).to.equal(401);
+    expect(signIn.body.error.message).to.equal('Sign in first');
+    for (const who of ['throws', 'empty', 'number', 'long']) {
+      const res = await request(shop).post(`/orders/${who}`).send({});
+      expect(res.status, who).to.equal(400);
+      expect(res.body.error.code, who).to.equal('ERR_RESERVE_STOCK_INPUT');
+    }
+    for (const limit of ['-1', '1.5', '"2"', 'null']) {
+      const res = await request(shop).post(`/limited/${limit}`).send({});
+      expect(res.status, limit).to.equal(400);
+      expect(res.body.error.code, limit).to.equal('ERR_RESERVE_STOCK_INPUT');
+    }
+    expect(await store.getStock('tee')).to.equal(10);
+    expect((await request(shop).post('/limited/1').send({})).status).to.equal(201);
   });
 
   it('setup: perCustomerLimit without customer, or not a whole number, is a ConfigError', () => {

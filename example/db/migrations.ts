@@ -18,6 +18,7 @@ import * as ordersHoldId from './migrations/003-orders-hold-id';
 import * as binaryIdentifiers from './migrations/004-binary-identifiers';
 import * as ordersCustomer from './migrations/005-orders-customer';
 import * as idempotencyKeyPerCustomer from './migrations/006-orders-idempotency-key-per-customer';
+import * as productsPerCustomerLimit from './migrations/007-products-per-customer-limit';
 
 /** The migrations, oldest first: the name is umzug's record of each. */
 const MIGRATIONS: RunnableMigration<QueryInterface>[] = [
@@ -27,6 +28,7 @@ const MIGRATIONS: RunnableMigration<QueryInterface>[] = [
   { name: '004-binary-identifiers', ...binaryIdentifiers },
   { name: '005-orders-customer', ...ordersCustomer },
   { name: '006-orders-idempotency-key-per-customer', ...idempotencyKeyPerCustomer },
+  { name: '007-products-per-customer-limit', ...productsPerCustomerLimit },
 ];
 
 /** The MariaDB/MySQL named lock that lets one process migrate at a time. */

@@ -18,6 +18,8 @@ export interface ProductRow extends Model<InferAttributes<ProductRow>, InferCrea
   name: string;
   /** Units for sale; UNLIMITED_STOCK (-1) for a download or a service. */
   stock: number;
+  /** The most units one customer may buy (open and committed holds, see the library's limits); null: no limit. */
+  perCustomerLimit: CreationOptional<number | null>;
 }
 
 export type OrderStatus = 'pending' | 'paid';
@@ -52,6 +54,7 @@ export function defineModels(sequelize: Sequelize): { Product: ProductModel; Ord
       sku: { type: DataTypes.STRING(64), allowNull: false },
       name: { type: DataTypes.STRING(200), allowNull: false },
       stock: { type: DataTypes.INTEGER, allowNull: false },
+      perCustomerLimit: { type: DataTypes.INTEGER, allowNull: true },
     },
     { tableName: 'products', timestamps: false },
   );

@@ -6,7 +6,7 @@ import type { OrderObserver, OrderOutcome } from '../checkout';
 export const METRIC_PREFIX = 'reserve_stock_';
 
 /** How a reservation ended, the label of the latency histogram. */
-export type ReservationOutcome = 'reserved' | 'sold_out' | 'failed';
+export type ReservationOutcome = 'reserved' | 'sold_out' | 'limit' | 'failed';
 
 export interface MetricsOptions {
   /**

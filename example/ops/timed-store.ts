@@ -2,7 +2,10 @@ import type { CartResult, ReserveResult, StockStore } from '../../lib';
 import type { ReservationOutcome } from './metrics';
 
 function outcomeOf(result: ReserveResult | CartResult): ReservationOutcome {
-  return result.status === 'insufficient' ? 'sold_out' : 'reserved';
+  if (result.status === 'insufficient') return 'sold_out';
+  // Refused at a per-customer limit: nothing was reserved.
+  if (result.status === 'limit') return 'limit';
+  return 'reserved';
 }
 
 /**

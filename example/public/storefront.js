@@ -8,12 +8,26 @@ const list = document.querySelector('[data-role="products"]');
 const message = document.querySelector('[data-role="message"]');
 const payment = document.querySelector('[data-role="payment"]');
 
+/**
+ * A 409 of the product's per-customer limit: `bought` counts this buyer's
+ * units, bought and still in checkout (a failed or abandoned checkout gives
+ * its units back).
+ */
+function overLimit({ limit, bought }, name) {
+  const left = Math.max(0, limit - bought);
+  const more = left === 0 ? 'you cannot buy more' : `you can buy ${left} more`;
+  return `Sorry, ${name} is limited to ${limit} per customer: you already have ${bought}, so ${more}.`;
+}
+
 /** What a buyer is told for each failed order, by status. */
 const EXPLANATIONS = {
   400: (error) => `That order was not valid: ${error.message}.`,
   402: () => 'Your payment was declined. The order was not placed and nothing was charged.',
   404: () => 'This product is no longer sold.',
-  409: (error, name) => `Sorry, ${name} is sold out: there are not enough units left for this order.`,
+  409: (error, name) =>
+    error.code === 'ERR_RESERVE_STOCK_LIMIT'
+      ? overLimit(error, name)
+      : `Sorry, ${name} is sold out: there are not enough units left for this order.`,
   503: () => 'The shop is very busy right now. Please try again in a moment.',
 };
 
@@ -40,6 +54,7 @@ function makeCard(product) {
     <h2></h2>
     <span class="sku"></span>
     <span class="stock"></span>
+    <span class="limit" data-role="limit" hidden></span>
     <form class="buy">
       <input type="number" name="qty" min="1" value="1" aria-label="Quantity" data-role="qty">
       <button type="submit" data-action="buy">Buy</button>
@@ -61,6 +76,9 @@ function showStock(card, product) {
   card.classList.toggle('sold-out', units === 0);
   card.querySelector('[data-action="buy"]').disabled = units === 0;
   card.dataset.name = product.name;
+  const limit = card.querySelector('[data-role="limit"]');
+  limit.hidden = product.perCustomerLimit === null;
+  limit.textContent = product.perCustomerLimit === null ? '' : `Limit ${product.perCustomerLimit} per customer`;
 }
 
 /** Updates the cards in place, so that a quantity being typed is kept. */

@@ -27,7 +27,7 @@ export async function reconcileAll(db: Database, store: StockStore, fix: boolean
   const reports: ReconcileReport[] = [];
   for (const { sku } of products) {
     try {
-      reports.push(await store.reconcile(sku, () => loadStock(db, sku), { fix }));
+      reports.push(await store.reconcile(sku, async () => (await loadStock(db, sku)).stock, { fix }));
     } catch (error) {
       if (!(createError.isHttpError(error) && error.status === 404)) throw error;
     }

@@ -14,11 +14,12 @@ import { startLocalApp } from './demo/start-app';
 const DOCS = resolve(__dirname, '../../docs');
 
 // Three products; the sneakers draw the most buyers for their stock, so
-// they sell out first and the pictures show sold-out answers too.
+// they sell out first and the pictures show sold-out answers too. The hoodie
+// is limited per customer (each buyer here is a customer of their own).
 const PRODUCTS = [
-  { name: 'Flash-sale sneakers', stock: 100, buyers: 260 },
-  { name: 'Limited hoodie', stock: 300, buyers: 420 },
-  { name: 'Signed poster', stock: 500, buyers: 600 },
+  { name: 'Flash-sale sneakers', stock: 100, buyers: 260, perCustomerLimit: null },
+  { name: 'Limited hoodie', stock: 300, buyers: 420, perCustomerLimit: 2 },
+  { name: 'Signed poster', stock: 500, buyers: 600, perCustomerLimit: null },
 ];
 const DECLINE_SHARE = 0.15;
 // The buyers come in waves, so that the sale lasts long enough to be seen
@@ -47,8 +48,8 @@ async function main(): Promise<void> {
   const skus = PRODUCTS.map((_, i) => `sale-${run}-${i + 1}`);
   const browser = await launchChromium();
   try {
-    for (const [i, { name, stock }] of PRODUCTS.entries()) {
-      await call(`${target.url}/products`, 'POST', { sku: skus[i], name, stock }, target.adminToken);
+    for (const [i, { name, stock, perCustomerLimit }] of PRODUCTS.entries()) {
+      await call(`${target.url}/products`, 'POST', { sku: skus[i], name, stock, perCustomerLimit }, target.adminToken);
     }
     const storefront = await openPage(browser, `${target.url}/`);
     const dashboard = await openPage(browser, `${target.url}/dashboard`);

@@ -205,8 +205,14 @@ class RedisStockStore implements StockStore {
     const { ctx } = this;
     assertKey(key);
     assertLimit(limit);
-    const { holds } = ctx.keys.of(key);
-    await ctx.caller.run(() => ctx.commands.setLimit(...holds, limit, ctx.config.retentionMs));
+    const keys = ctx.keys.of(key);
+    // Under the initialisation lock: a load that read the old limit from the database cannot write it over this one.
+    const token = await ctx.lock.acquireWithin(keys.lock, ctx.config.initTimeoutMs);
+    try {
+      await ctx.caller.run(() => ctx.commands.setLimit(...keys.holds, limit, ctx.config.retentionMs));
+    } finally {
+      ctx.lock.releaseQuietly(keys.lock, token, (error) => ctx.config.emit?.({ type: 'error', operation: 'lock', key, error }));
+    }
   }
 }
 

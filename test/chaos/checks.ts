@@ -25,6 +25,8 @@ export const QUIET = new Set<Kind>(['none', 'script-flush', 'loader-fail']);
 /** The database guard's 409, which the store's sold-out 409 (ERR_RESERVE_STOCK_SOLD_OUT) is told from. */
 export const GUARD_REFUSED = 'ERR_SHOP_DATABASE_REFUSED';
 export const SOLD_OUT = 'ERR_RESERVE_STOCK_SOLD_OUT';
+/** The 409 of an order that would take its customer past the product's per-customer limit. */
+export const LIMIT_REACHED = 'ERR_RESERVE_STOCK_LIMIT';
 
 /** One POST /orders as the buyer saw it. */
 export interface Attempt {
@@ -39,6 +41,8 @@ export interface Attempt {
   outcome: number | 'net' | 'timeout';
   orderId?: number;
   idemKey?: string;
+  /** The customer it named (X-Customer-Id); none: the worker made one up. */
+  customer?: string;
   replayed?: boolean;
   message?: string;
   /** The error answer's code. */
@@ -72,6 +76,9 @@ export interface SkuRecord {
   reconciled: { redis: number | null; held: number; drift: number | null };
   /** Drift once reconcile fixed the figure (null: nothing to fix from, the figure missing). */
   driftAfterFix: number | null;
+  /** The product's per-customer limit (null: none), and then the units each customer has in its order rows. */
+  limit: number | null;
+  perCustomer: Record<string, number>;
 }
 
 export interface PhaseRecord {
@@ -107,6 +114,8 @@ export interface PhaseSummary {
   driftAfterFix: number;
   /** Skus whose figure was missing after the phase (never counted as drift 0). */
   missing: number;
+  /** A limited product's: the most units one customer has in the order rows, and the most allowed (see checkLimits); null without one. */
+  perCustomer: { most: number; bound: number } | null;
 }
 
 export function overlaps(a: Attempt, faults: Fault[], graceMs: number): boolean {
@@ -141,6 +150,8 @@ export function checkPhase(record: PhaseRecord, options: CheckOptions): { failur
     const unanswered = attempts.filter((a) => a.sku === s.sku && (a.outcome === 'net' || a.outcome === 'timeout')).length;
     if (s.unacked > unanswered) fail(`${s.sku}: ${s.unacked} orders no client was told of, but only ${unanswered} requests went unanswered`);
   }
+
+  const perCustomer = checkLimits(record, fail);
 
   // Units of the requests in flight at some moment of a fault: what a lossy fault may over-state by.
   const flight = attempts.filter((a) => overlaps(a, faults, 0)).reduce((sum, a) => sum + a.qty, 0);
@@ -223,6 +234,46 @@ export function checkPhase(record: PhaseRecord, options: CheckOptions): { failur
       drift,
       driftAfterFix,
       missing,
+      perCustomer,
     },
+  };
+}
+
+/**
+ * Per-customer limits, from the order rows: no customer has more units of
+ * a limited product than its limit, where no fault lost Redis data.
+ *
+ * A lossy fault (LOSSY) loses the customers' counts with the item's keys
+ * (flushall and a restart: everything; del-keys: the phase's items), and
+ * the item's own limit with them until the figure is loaded again, which a
+ * grant needs first (the load writes the limit with the figure). So the
+ * faults cut the phase into eras, 1 + one per fault, and a customer can buy
+ * up to the limit again in each, but no more: an order only reaches the
+ * database once its hold is prepared, and a prepare needs the hold's record,
+ * which the same loss took, so every unit in the order rows was granted
+ * and prepared within one era; its grant saw every such unit of the era
+ * before it counted (none of them is released: a prepared hold's units go
+ * to the database or back through a release that leaves no order row). The
+ * bound is then limit x (1 + faults). Other faults lose no count: a
+ * killed worker's holds expire or fall in doubt and are resolved against
+ * the order rows, a reservation resent after a dropped connection is
+ * counted once, so the limit itself holds. The database guard never
+ * oversells either way (the books above).
+ */
+function checkLimits(record: PhaseRecord, fail: (message: string) => void): PhaseSummary['perCustomer'] {
+  const eras = 1 + (LOSSY.has(record.kind) ? record.faults.length : 0);
+  const limited = record.skus.filter((s): s is SkuRecord & { limit: number } => s.limit !== null);
+  for (const s of limited) {
+    for (const [customer, units] of Object.entries(s.perCustomer)) {
+      if (units > s.limit * eras) {
+        const why = eras > 1 ? `the limit ${s.limit} in each of ${eras} eras of counts (${eras - 1} lossy faults)` : `the limit ${s.limit}`;
+        fail(`${s.sku}: customer ${customer} has ${units} units in order rows, past ${why}`);
+      }
+    }
+  }
+  if (limited.length === 0) return null;
+  return {
+    most: Math.max(0, ...limited.flatMap((s) => Object.values(s.perCustomer))),
+    bound: Math.max(...limited.map((s) => s.limit * eras)),
   };
 }

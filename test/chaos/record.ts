@@ -1,8 +1,9 @@
 /**
  * Recording a chaos phase (./checks.ts reads the records): one buyer's
  * POST /orders as the buyer saw it, a worker's `GET /stats`, and a sku's
- * books in the database beside its figure, read with a plain GET and by
- * reconcile (which then fixes it).
+ * books in the database (with a limited product's units per customer)
+ * beside its figure, read with a plain GET and by reconcile (which then
+ * fixes it).
  */
 import type { Cluster, Redis } from 'ioredis';
 import { stockKeys, type StockStore } from '../../lib';
@@ -10,7 +11,7 @@ import type { Database } from '../../example/db/database';
 import type { OrderStats } from '../../example/ops/metrics';
 import type { Attempt, Kind, SkuRecord } from './checks';
 
-/** Who is buying, named by X-Customer-Id with the workers' admin token: an Idempotency-Key is its customer's. */
+/** Who is buying, named by X-Customer-Id with the workers' admin token: an Idempotency-Key is its customer's, and a limit counts against them. */
 export interface NamedCustomer {
   id: string;
   adminToken: string;
@@ -24,14 +25,11 @@ export async function attemptOrder(
   timeoutMs: number,
 ): Promise<Attempt> {
   const { kind, sku, qty, payment, idemKey, customer } = order;
-  const attempt: Attempt = { kind, sku, qty, worker, start: Date.now(), end: 0, outcome: 'net', idemKey };
+  const attempt: Attempt = { kind, sku, qty, worker, start: Date.now(), end: 0, outcome: 'net', idemKey, customer: customer?.id };
   try {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (idemKey) headers['idempotency-key'] = idemKey;
-    if (customer) {
-      headers.authorization = `Bearer ${customer.adminToken}`;
-      headers['x-customer-id'] = customer.id;
-    }
+    if (customer) Object.assign(headers, { authorization: `Bearer ${customer.adminToken}`, 'x-customer-id': customer.id });
     const res = await fetch(`${url}/orders`, {
       method: 'POST',
       headers,
@@ -76,13 +74,16 @@ export async function recordSku(
   { db, store, redis, prefix }: { db: Database; store: StockStore; redis: Redis | Cluster; prefix: string },
   acked: ReadonlySet<number>,
 ): Promise<SkuRecord> {
-  const dbStock = async () => {
-    const product = await db.Product.findOne({ where: { sku }, attributes: ['stock'] });
-    if (!product) throw new Error(`product ${sku} is gone`);
-    return product.stock;
+  const product = async () => {
+    const found = await db.Product.findOne({ where: { sku }, attributes: ['stock', 'perCustomerLimit'] });
+    if (!found) throw new Error(`product ${sku} is gone`);
+    return found;
   };
-  const orders = await db.Order.findAll({ where: { sku }, attributes: ['id', 'qty'] });
-  const stock = await dbStock();
+  const dbStock = async () => (await product()).stock;
+  const orders = await db.Order.findAll({ where: { sku }, attributes: ['id', 'qty', 'customer'] });
+  const { stock, perCustomerLimit: limit } = await product();
+  const perCustomer: Record<string, number> = {};
+  if (limit !== null) for (const o of orders) perCustomer[String(o.customer)] = (perCustomer[String(o.customer)] ?? 0) + o.qty;
   const report = await store.reconcile(sku, stock);
   const raw = await redis.get(stockKeys(prefix, sku).stock);
   const fixed = await store.reconcile(sku, stock, { fix: true });
@@ -95,5 +96,7 @@ export async function recordSku(
     plain: raw === null ? null : Number(raw),
     reconciled: { redis: report.redis, held: report.held, drift: report.drift },
     driftAfterFix,
+    limit,
+    perCustomer,
   };
 }

@@ -13,7 +13,11 @@
  * invariants (./checks.ts) are checked on those records: oversold, lost,
  * drift, the database's transactions against the answers, guard refusals,
  * double purchases per idempotency key, 5xx other than 503, 503s outside a
- * fault, hangs, and whether every worker still answers.
+ * fault, hangs, and whether every worker still answers. Each phase also
+ * sells a product limited per customer, which a few named customers
+ * (X-Customer-Id) hit with bursts of parallel orders: the order rows must
+ * show none past the limit (past a bound, after a fault that loses Redis
+ * data: see checkLimits).
  * Exits 1 when any invariant fails. Only loopback addresses; every fault goes
  * to the private redis-server, never the shared one.
  */
@@ -28,7 +32,19 @@ import { createStockStore, stockKeys, type StockStore } from '../../lib';
 import { createDatabase, prepareDatabase, type Database } from '../../example/db/database';
 import { rawCommand, RedisServer } from '../helpers/redis-server';
 import { startWorker, stopWorker, type Worker } from '../helpers/shop-workers';
-import { checkPhase, KINDS, LOSSY, SOLD_OUT, type Attempt, type Fault, type Kind, type PhaseRecord, type PhaseSummary, type WorkerTally } from './checks';
+import {
+  checkPhase,
+  KINDS,
+  LIMIT_REACHED,
+  LOSSY,
+  SOLD_OUT,
+  type Attempt,
+  type Fault,
+  type Kind,
+  type PhaseRecord,
+  type PhaseSummary,
+  type WorkerTally,
+} from './checks';
 import { attemptOrder, readStats, recordSku } from './record';
 
 const DATABASE_URL = process.env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/test';
@@ -42,6 +58,13 @@ const CLIENT_TIMEOUT_MS = 10_000;
 const GRACE_MS = 4_000;
 const INITIAL_STOCK = 4000;
 const SKUS_PER_PHASE = 2;
+/** Each phase's limited product: its per-customer limit, the customers who buy it, and how they buy. */
+const LIMIT = 3;
+const LIMITED_CUSTOMERS = 5;
+/** Orders a customer sends at once, each of 1 or 2 units. */
+const BURST = 3;
+/** The share of the buyers' turns that are a burst at the limited product. */
+const LIMITED_SHARE = 0.15;
 
 // ---- seeded randomness -------------------------------------------------------
 
@@ -92,7 +115,11 @@ class Chaos {
   readonly schedule = new Map<Kind, { offsets: number[]; victims: number[] }>();
   readonly suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   readonly prefix = `chaos:${this.suffix}:`;
-  /** The workers' admin token, with which an idempotent buyer names itself (a key is its customer's). */
+  /**
+   * The workers' admin token, with which buyers name themselves in
+   * X-Customer-Id: an idempotent buyer (a key is its customer's), and the
+   * buyers of the limited products.
+   */
   readonly adminToken = randomBytes(18).toString('base64url');
   readonly flag = join(tmpdir(), `reserve-stock-chaos-${this.suffix}.flag`);
   readonly attempts: Attempt[] = [];
@@ -101,7 +128,9 @@ class Chaos {
   /** Each worker slot's process: a number of its own, new when a killed worker is started again. */
   readonly workerIds: number[] = [];
   private started = 0;
+  /** Each phase's skus; the last one is its limited product (see `limited`). */
   readonly skus = new Map<Kind, string[]>();
+  readonly limited = new Map<Kind, string>();
   readonly records: PhaseRecord[] = [];
   readonly inDoubt: InDoubtCounts = new Map();
   readonly failures: string[] = [];
@@ -144,8 +173,11 @@ class Chaos {
     for (const kind of KINDS) {
       const count = kind === 'loader-fail' ? 1 + INJECTIONS_PER_PHASE : SKUS_PER_PHASE;
       const skus = Array.from({ length: count }, (_, i) => `chaos-${this.suffix}-${kind}-${i}`);
-      this.skus.set(kind, skus);
       for (const sku of skus) await this.db.Product.create({ sku, name: `chaos ${kind}`, stock: INITIAL_STOCK });
+      const limited = `chaos-${this.suffix}-${kind}-limited`;
+      await this.db.Product.create({ sku: limited, name: `chaos ${kind}, ${LIMIT} per customer`, stock: INITIAL_STOCK, perCustomerLimit: LIMIT });
+      this.skus.set(kind, [...skus, limited]);
+      this.limited.set(kind, limited);
     }
     this.env = {
       ...process.env,
@@ -188,18 +220,31 @@ class Chaos {
     return `http://127.0.0.1:${(this.workers[i] as Worker).port}`;
   }
 
-  /** One POST /orders to the next worker (round-robin), recorded; never throws. */
-  async order(kind: Kind, sku: string, qty: number, payment: string, idemKey?: string, record = true): Promise<Attempt> {
+  /** One POST /orders to the next worker (round-robin), recorded; never throws. `customer`: sent as X-Customer-Id. */
+  async order(kind: Kind, sku: string, qty: number, payment: string, idemKey?: string, record = true, customer?: string): Promise<Attempt> {
     const i = this.next++ % this.workers.length;
-    // An idempotent buyer's retries, at whichever worker, are one customer's: the key's own.
-    const customer = idemKey === undefined ? undefined : { id: idemKey, adminToken: this.adminToken };
-    const attempt = await attemptOrder(this.urlOf(i), this.workerIds[i] as number, { kind, sku, qty, payment, idemKey, customer }, CLIENT_TIMEOUT_MS);
+    // A buyer named in X-Customer-Id; an idempotent buyer's retries, at whichever worker, are one customer's: the key's own.
+    const id = customer ?? idemKey;
+    const named = id === undefined ? undefined : { id, adminToken: this.adminToken };
+    const attempt = await attemptOrder(this.urlOf(i), this.workerIds[i] as number, { kind, sku, qty, payment, idemKey, customer: named }, CLIENT_TIMEOUT_MS);
     if (record) this.attempts.push(attempt);
     return attempt;
   }
 
-  /** One buyer's turn: a plain order, or an idempotent one with retries and a duplicate. */
+  /** One of a few customers fires BURST orders at once at the phase's limited product (a bot, a buyer with many tabs). */
+  async burst(kind: Kind): Promise<void> {
+    const sku = this.limited.get(kind) as string;
+    const customer = `chaos-c${Math.floor(this.rand() * LIMITED_CUSTOMERS)}`;
+    const orders = Array.from({ length: BURST }, () => ({ qty: 1 + Math.floor(this.rand() * 2), payment: this.rand() < 0.2 ? 'decline' : 'card' }));
+    await Promise.all(orders.map(({ qty, payment }) => this.order(kind, sku, qty, payment, undefined, true, customer)));
+  }
+
+  /** One buyer's turn: a burst at the limited product, a plain order, or an idempotent one with retries and a duplicate. */
   async buy(kind: Kind, active: string[]): Promise<void> {
+    if (this.rand() < LIMITED_SHARE) {
+      await this.burst(kind);
+      return;
+    }
     const sku = active[Math.floor(this.rand() * active.length)] as string;
     const qty = 1 + Math.floor(this.rand() * 3);
     const payment = this.rand() < 0.2 ? 'decline' : 'card';
@@ -266,7 +311,8 @@ class Chaos {
 
   async phase(kind: Kind): Promise<void> {
     const skus = this.skus.get(kind) as string[];
-    const active = kind === 'loader-fail' ? [skus[0] as string] : [...skus];
+    // The limited product is bought by bursts (see buy), not from here.
+    const active = kind === 'loader-fail' ? [skus[0] as string] : skus.filter((sku) => sku !== this.limited.get(kind));
     const statsBefore = new Map(await Promise.all(this.workers.map(async (_, i) => [this.workerIds[i] as number, await readStats(this.urlOf(i))] as const)));
     const begin = Date.now();
     const stopAt = begin + PHASE_MS;
@@ -355,7 +401,9 @@ function check(chaos: Chaos): Row[] {
  * After every fault: every worker answers, Redis never under-states, and a
  * sell-out sells exactly the database stock, after which one more unit is
  * Redis's sold-out 409, not the database guard's. A figure missing by then
- * is counted as missing (the sell-out loads it), never as drift 0.
+ * is counted as missing (the sell-out loads it), never as drift 0. A limited
+ * product's limit is cleared first through the admin route (database, then
+ * Redis), so that one buyer can take the rest.
  */
 async function finalChecks(chaos: Chaos): Promise<{ sold: number; expected: number; missing: number }> {
   for (const w of chaos.workers) {
@@ -375,6 +423,7 @@ async function finalChecks(chaos: Chaos): Promise<{ sold: number; expected: numb
     else if (report.redis + report.held < stock) chaos.fail(`${sku}: Redis ${report.redis} + held ${report.held} < database ${stock}`);
     else if (report.drift !== 0) chaos.fail(`${sku}: drift ${String(report.drift)} at the end`);
     expected += stock;
+    if ([...chaos.limited.values()].includes(sku)) await clearLimit(chaos, sku);
     let mine = 0;
     while (mine < stock) {
       const qty = Math.min(250, stock - mine);
@@ -396,8 +445,19 @@ async function finalChecks(chaos: Chaos): Promise<{ sold: number; expected: numb
   return { sold, expected, missing };
 }
 
+/** PUT /products/:sku/limit { perCustomerLimit: null } on a worker; a failure if it is not a 200. */
+async function clearLimit(chaos: Chaos, sku: string): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${(chaos.workers[0] as Worker).port}/products/${sku}/limit`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${chaos.adminToken}` },
+    body: JSON.stringify({ perCustomerLimit: null }),
+    signal: AbortSignal.timeout(5000),
+  }).catch((error: unknown) => ({ status: String(error) }));
+  if (res.status !== 200) chaos.fail(`${sku}: clearing its limit before the sell-out answered ${res.status}`);
+}
+
 function table(rows: Row[]): string {
-  const head = ['fault', 'injected', 'requests', 'during', 'orders', 'db tx', 'guard 409s', '503s', 'conn errors', 'in doubt c/r', 'drift', 'missing', 'after fix', 'invariants'];
+  const head = ['fault', 'injected', 'requests', 'during', 'orders', 'db tx', 'guard 409s', '503s', 'conn errors', 'in doubt c/r', 'drift', 'missing', 'after fix', 'per customer', 'invariants'];
   const body = rows.map((r) => [
     r.kind,
     String(r.injected),
@@ -412,6 +472,7 @@ function table(rows: Row[]): string {
     LOSSY.has(r.kind) ? `${r.drift} (<= ${r.flight})` : String(r.drift),
     String(r.missing),
     String(r.driftAfterFix),
+    r.perCustomer ? `${r.perCustomer.most} (<= ${r.perCustomer.bound})` : '-',
     r.ok ? 'pass' : 'FAIL',
   ]);
   const all = [head, ...body];
@@ -446,6 +507,9 @@ async function main(): Promise<number> {
     console.log(`schedule: ${plan.join(', ')}`);
     for (const kind of KINDS) await chaos.phase(kind);
     const rows = check(chaos);
+    // The limited products were put to the test: some orders met the limit.
+    const limitRefusals = chaos.attempts.filter((a) => a.outcome === 409 && a.code === LIMIT_REACHED).length;
+    if (limitRefusals === 0) chaos.fail(`no order met a per-customer limit (${LIMIT_REACHED}): the limited products were never put to the test`);
     const { sold, expected, missing } = await finalChecks(chaos);
     const total = chaos.attempts.length;
     const counts = (pred: (a: Attempt) => boolean) => chaos.attempts.filter(pred).length;
@@ -455,7 +519,8 @@ async function main(): Promise<number> {
     console.log(
       `${total} requests: ${counts((a) => a.outcome === 201)} sold, ${counts((a) => a.outcome === 402)} declined, ` +
         `${counts((a) => a.outcome === 409)} 409, ${counts((a) => a.outcome === 503)} 503, ${counts((a) => a.outcome === 'net')} connection errors, ` +
-        `${counts((a) => a.outcome === 'timeout')} hangs; ${counts((a) => a.replayed === true)} idempotent replays`,
+        `${counts((a) => a.outcome === 'timeout')} hangs; ${counts((a) => a.replayed === true)} idempotent replays; ` +
+        `${counts((a) => a.customer !== undefined)} by named customers at limited products, ${limitRefusals} of them refused at the limit (${LIMIT} per customer)`,
     );
     console.log(
       `final sell-out through the app: ${sold} of ${expected} units in the database (${missing} figure(s) missing before it, loaded by it); ` +
@@ -467,7 +532,10 @@ async function main(): Promise<number> {
       for (const f of chaos.failures.slice(0, 40)) console.log(`  - ${f}`);
       return 1;
     }
-    console.log('oversold 0, lost 0, every transaction accounted for, guard refusals only after lossy faults, drift repaired, no double purchase, no stray 5xx, no hang: all invariants hold');
+    console.log(
+      'oversold 0, lost 0, every transaction accounted for, guard refusals only after lossy faults, drift repaired, no double purchase, ' +
+        'no customer past the limit (past one limit per era of counts after a lossy fault), no stray 5xx, no hang: all invariants hold',
+    );
     return 0;
   } finally {
     clearTimeout(watchdog);

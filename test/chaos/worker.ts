@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     db,
     redis,
     prefix: env.CHAOS_PREFIX,
+    adminToken: env.CHAOS_ADMIN_TOKEN || undefined,
     store: {
       holdSeconds: Number(env.CHAOS_HOLD_SECONDS ?? 2),
       timeoutMs: 1000,
@@ -59,7 +60,6 @@ async function main(): Promise<void> {
       ...(env.CHAOS_WAIT_TIMEOUT_MS ? { waitTimeoutMs: Number(env.CHAOS_WAIT_TIMEOUT_MS) } : {}),
     },
     wrapStore: withFailingLoader,
-    adminToken: env.CHAOS_ADMIN_TOKEN || undefined,
   });
   const stopSweeping = sweepInDoubt(db, store, {
     intervalMs: 500,

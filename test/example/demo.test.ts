@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 describe('example demo: npm run demo', function () {
   this.timeout(120_000);
 
-  it('prints the dashboard\'s address, runs the sale and finds nothing oversold or lost', async () => {
+  it('prints the dashboard\'s address, runs the sale and finds nothing oversold or lost; then a limited sale where no customer got more than the limit', async () => {
     const output = await new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,
@@ -16,5 +16,9 @@ describe('example demo: npm run demo', function () {
     });
     expect(output).to.match(/Watch it on the dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard/);
     expect(output).to.include('No unit oversold, none lost.');
+    // The limited sale, judged from the order rows: 5 buyers of 40 orders each, a limit of 2.
+    expect(output).to.match(/^ {2}bot-5 +40 +\d +\d+ +\d+ +0 +[0-2]$/m);
+    expect(output).to.match(/most units one customer has in the database: [0-2] \(limit 2\)/);
+    expect(output).to.match(/No customer got more than 2; the other customers bought the other \d+ units, and it sold out\./);
   });
 });

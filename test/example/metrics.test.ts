@@ -10,6 +10,7 @@ const FOLLOWED = [
   'reserve_stock_reserved_total',
   'reserve_stock_reserved_units_total',
   'reserve_stock_sold_out_total',
+  'reserve_stock_limit_refusals_total',
   'reserve_stock_committed_total',
   'reserve_stock_released_total',
   'reserve_stock_expired_holds_total',
@@ -17,6 +18,7 @@ const FOLLOWED = [
   'reserve_stock_reconciled_total',
   'reserve_stock_reservation_duration_seconds_count{outcome="reserved"}',
   'reserve_stock_reservation_duration_seconds_count{outcome="sold_out"}',
+  'reserve_stock_reservation_duration_seconds_count{outcome="limit"}',
   'reserve_stock_reservation_duration_seconds_count{outcome="failed"}',
 ];
 
@@ -35,6 +37,19 @@ describe('example app: GET /metrics', () => {
     return Object.fromEntries(FOLLOWED.map((name) => [name, samples.get(name) ?? 0]));
   }
 
+  /** Every followed sample moved from `before` by exactly `moved` (the others not at all). */
+  async function expectMoved(before: Record<string, number>, moved: Record<string, number>): Promise<void> {
+    const expected = { ...before };
+    for (const [name, by] of Object.entries(moved)) expected[name] = (before[name] as number) + by;
+    // The handler settles each hold before it answers; waiting only covers a settle event still on its way.
+    let after: Record<string, number> = {};
+    await waitFor(async () => {
+      after = await followed();
+      return after.reserve_stock_committed_total === expected.reserve_stock_committed_total;
+    }, 'the commits to be counted');
+    expect(after).to.deep.equal(expected);
+  }
+
   it('counts exactly what a sale did', async () => {
     const sku = await addProduct(shop, 3, 'metrics');
     const before = await followed();
@@ -43,25 +58,36 @@ describe('example app: GET /metrics', () => {
     await order(shop, sku, 1).expect(201);
     await order(shop, sku, 1).expect(409);
     await order(shop, sku, 5).expect(409);
-    const expected = {
-      ...before,
-      reserve_stock_reserved_total: before.reserve_stock_reserved_total! + 3,
-      reserve_stock_reserved_units_total: before.reserve_stock_reserved_units_total! + 4,
-      reserve_stock_sold_out_total: before.reserve_stock_sold_out_total! + 2,
-      reserve_stock_committed_total: before.reserve_stock_committed_total! + 2,
-      reserve_stock_released_total: before.reserve_stock_released_total! + 1,
-      reserve_stock_initialised_total: before.reserve_stock_initialised_total! + 1,
-      'reserve_stock_reservation_duration_seconds_count{outcome="reserved"}': before['reserve_stock_reservation_duration_seconds_count{outcome="reserved"}']! + 3,
-      'reserve_stock_reservation_duration_seconds_count{outcome="sold_out"}': before['reserve_stock_reservation_duration_seconds_count{outcome="sold_out"}']! + 2,
-    };
-    // The handler settles each hold before it answers; waiting only covers a settle event still on its way.
-    let after: Record<string, number> = {};
-    await waitFor(async () => {
-      after = await followed();
-      return after.reserve_stock_committed_total === expected.reserve_stock_committed_total;
-    }, 'the commits to be counted');
-    expect(after).to.deep.equal(expected);
+    await expectMoved(before, {
+      reserve_stock_reserved_total: 3,
+      reserve_stock_reserved_units_total: 4,
+      reserve_stock_sold_out_total: 2,
+      reserve_stock_committed_total: 2,
+      reserve_stock_released_total: 1,
+      reserve_stock_initialised_total: 1,
+      'reserve_stock_reservation_duration_seconds_count{outcome="reserved"}': 3,
+      'reserve_stock_reservation_duration_seconds_count{outcome="sold_out"}': 2,
+    });
     expect((await scrape()).get('reserve_stock_errors_total')).to.equal(undefined);
+  });
+
+  it('counts a refusal at a per-customer limit as such, not as a reservation or a sell-out', async () => {
+    const sku = shop.sku('metrics-limit');
+    await request(shop.url).post('/products').set('Authorization', `Bearer ${shop.adminToken}`).send({ sku, name: 'Limited', stock: 5, perCustomerLimit: 1 }).expect(201);
+    const buyer = request.agent(shop.url);
+    await buyer.get('/').expect(200); // the customer cookie
+    const before = await followed();
+    await buyer.post('/orders').send({ sku, qty: 1 }).expect(201);
+    await buyer.post('/orders').send({ sku, qty: 1 }).expect(409);
+    await expectMoved(before, {
+      reserve_stock_reserved_total: 1,
+      reserve_stock_reserved_units_total: 1,
+      reserve_stock_limit_refusals_total: 1,
+      reserve_stock_committed_total: 1,
+      reserve_stock_initialised_total: 1,
+      'reserve_stock_reservation_duration_seconds_count{outcome="reserved"}': 1,
+      'reserve_stock_reservation_duration_seconds_count{outcome="limit"}': 1,
+    });
   });
 
   it("counts the order path's transactions, how they ended, and the database guard's refusals; GET /stats agrees", async () => {

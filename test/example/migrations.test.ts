@@ -22,6 +22,7 @@ const MIGRATIONS = [
   '004-binary-identifiers',
   '005-orders-customer',
   '006-orders-idempotency-key-per-customer',
+  '007-products-per-customer-limit',
 ];
 
 /** The tables as the first version's sync() made them: no idempotency key, no hold id. */
@@ -217,7 +218,7 @@ describe('example database: migrations', function () {
   it('an empty database: the tables made and the shop seeded; a second run has nothing left to do', async () => {
     const [db] = (await scratch('empty')) as [Database];
     await prepareDatabase(db);
-    expect(await columns(db, 'products')).to.deep.equal(['id', 'name', 'sku', 'stock']);
+    expect(await columns(db, 'products')).to.deep.equal(['id', 'name', 'perCustomerLimit', 'sku', 'stock']);
     expect(await collations(db)).to.deep.equal(BINARY);
     expect(await uniqueIndexes(db, 'products')).to.deep.equal(['sku']);
     expect((await db.Product.findAll({ order: [['id', 'ASC']] })).map((p) => p.sku)).to.deep.equal(SEED_PRODUCTS.map((p) => p.sku));

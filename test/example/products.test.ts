@@ -10,7 +10,7 @@ describe('example app: products and restock', () => {
   it('POST /products: 201 with the product; the same sku again: 409', async () => {
     const sku = shop.sku('new');
     const res = await adminPost(shop, '/products').send({ sku, name: 'Blue cap', stock: 12 }).expect(201);
-    expect(res.body).to.deep.equal({ sku, name: 'Blue cap', stock: 12 });
+    expect(res.body).to.deep.equal({ sku, name: 'Blue cap', stock: 12, perCustomerLimit: null });
     expectError(await adminPost(shop, '/products').send({ sku, name: 'Other', stock: 1 }), 409);
     expect((await figures(shop, sku)).dbStock).to.equal(12);
   });
@@ -39,10 +39,10 @@ describe('example app: products and restock', () => {
   it('GET /products/:sku: stock from the database, available from Redis (null until loaded)', async () => {
     const sku = await addProduct(shop, 10);
     const before = await request(shop.url).get(`/products/${sku}`).expect(200);
-    expect(before.body).to.deep.equal({ sku, name: `Test ${sku}`, stock: 10, available: null });
+    expect(before.body).to.deep.equal({ sku, name: `Test ${sku}`, stock: 10, perCustomerLimit: null, available: null });
     await order(shop, sku, 4).expect(201);
     const after = await request(shop.url).get(`/products/${sku}`).expect(200);
-    expect(after.body).to.deep.equal({ sku, name: `Test ${sku}`, stock: 6, available: 6 });
+    expect(after.body).to.deep.equal({ sku, name: `Test ${sku}`, stock: 6, perCustomerLimit: null, available: 6 });
   });
 
   it('GET /products/:sku unknown: 404', async () => {
@@ -54,7 +54,7 @@ describe('example app: products and restock', () => {
     await order(shop, sku, 3).expect(201);
     expectError(await order(shop, sku, 1), 409);
     const res = await adminPost(shop, `/products/${sku}/restock`).send({ qty: 5 }).expect(200);
-    expect(res.body).to.deep.equal({ sku, name: `Test ${sku}`, stock: 5, available: 5 });
+    expect(res.body).to.deep.equal({ sku, name: `Test ${sku}`, stock: 5, perCustomerLimit: null, available: 5 });
     await order(shop, sku, 5).expect(201);
     expect(await figures(shop, sku)).to.deep.equal({ dbStock: 0, redis: 0, unitsOrdered: 8, orders: 2 });
   });
@@ -62,7 +62,7 @@ describe('example app: products and restock', () => {
   it('restock of a product Redis has not loaded: database only, the loader reads it later', async () => {
     const sku = await addProduct(shop, 1);
     const res = await adminPost(shop, `/products/${sku}/restock`).send({ qty: 4 }).expect(200);
-    expect(res.body).to.deep.equal({ sku, name: `Test ${sku}`, stock: 5, available: null });
+    expect(res.body).to.deep.equal({ sku, name: `Test ${sku}`, stock: 5, perCustomerLimit: null, available: null });
     await order(shop, sku, 5).expect(201);
     expect(await figures(shop, sku)).to.deep.equal({ dbStock: 0, redis: 0, unitsOrdered: 5, orders: 1 });
   });

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait';
 import { artifact, useBrowser } from './browser';
-import { addProduct, figures, order, useShop, type Shop } from './shop';
+import { addProduct, adminPost, figures, order, useShop, type Shop } from './shop';
 
 describe('example app: the storefront in a browser', function () {
   this.timeout(60_000);
@@ -65,6 +65,28 @@ describe('example app: the storefront in a browser', function () {
     expect(await message(page).textContent()).to.include('payment was declined');
     await stockShown(page, sku, 2);
     expect((await figures(shop, sku)).orders).to.equal(0);
+  });
+
+  it('shows a product\'s per-customer limit, and tells a buyer who reaches it, in words', async () => {
+    const page = browser.page();
+    const sku = shop.sku('limited');
+    await adminPost(shop, '/products').send({ sku, name: 'Limited tee', stock: 10, perCustomerLimit: 2 }).expect(201);
+    const open = await addProduct(shop, 10, 'open');
+    await page.goto(`${shop.url}/`);
+    await stockShown(page, sku, 10);
+    expect(await card(page, sku).locator('[data-role="limit"]').textContent()).to.equal('Limit 2 per customer');
+    expect(await card(page, open).locator('[data-role="limit"]').isHidden()).to.equal(true);
+
+    await buy(page, sku, 2);
+    await stockShown(page, sku, 8);
+    await buy(page, sku, 1);
+    expect(await message(page).textContent()).to.equal('Sorry, Limited tee is limited to 2 per customer: you already have 2, so you cannot buy more.');
+    await stockShown(page, sku, 8);
+    await page.screenshot({ path: artifact('storefront-limit.png'), fullPage: true });
+    // Another browser is another customer.
+    await request(shop.url).post('/orders').send({ sku, qty: 2 }).expect(201);
+    await stockShown(page, sku, 6);
+    expect((await figures(shop, sku)).orders).to.equal(2);
   });
 
   it('follows the stock live: another buyer\'s order shows without a reload', async () => {
