@@ -12,6 +12,7 @@ import { errorBodyProblem } from './helpers/error-body';
 import { EventLog } from './helpers/events';
 import { held, sleepPast } from './helpers/holds';
 import { useSharedRedis } from './helpers/redis';
+import { sleep } from './helpers/wait';
 
 const shared = useSharedRedis('limits');
 
@@ -129,6 +130,22 @@ describe('per-customer limits: the store', () => {
     await store.setStock('mug', 50);
     expect((await store.reserve('mug', 1, undefined, { customer: 'bob' })).status).to.equal('reserved');
     expect((await store.reserve('mug', 1, undefined, { customer: 'bob' })).status).to.equal('limit');
+  });
+
+  it('setLimit waits for a load under way: the limit the load read before cannot be written over the new one', async () => {
+    const { store } = make();
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    // The loader reads the old limit (5), then the admin changes it to 1 while the load is still writing.
+    const first = store.reserve('mug', 1, async () => {
+      setTimeout(loaded, 10);
+      await sleep(300);
+      return { stock: 50, limit: 5 };
+    }, { customer: 'alice' });
+    await loading;
+    await store.setLimit('mug', 1);
+    held(await first);
+    expect(await store.reserve('mug', 1, undefined, { customer: 'alice' })).to.deep.equal({ status: 'limit', limit: 1, bought: 1 });
   });
 
   it('a resent reservation (the same hold id) counts once', async () => {
