@@ -169,7 +169,7 @@ describe('example database: migrations', function () {
     );
     const rowsBefore = async () => (await db.Order.findAll({ order: [['id', 'ASC']] })).map((o) => [o.id, o.customer, o.idempotencyKey, o.holdId]);
     const before = await rowsBefore();
-    expect(await migrate(db.sequelize)).to.deep.equal(['006-orders-idempotency-key-per-customer']);
+    expect(await migrate(db.sequelize)).to.deep.equal(['006-orders-idempotency-key-per-customer', '007-products-per-customer-limit']);
     expect(await ran(db)).to.deep.equal(MIGRATIONS);
     expect(await uniqueIndexes(db, 'orders')).to.deep.equal(UNIQUE_ORDER_INDEXES);
     const indexes = (await db.sequelize.getQueryInterface().showIndex('orders')) as { name: string; fields: { attribute: string }[] }[];
