@@ -58,6 +58,8 @@ export const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', '
 export interface ScriptRatios {
   /** reserveHold-7 deducting / the article's script deducting. */
   reserveOverSeedUs: number | null;
+  /** reserveHold-7 deducting under a per-customer limit / the same without one (issue 17). */
+  limitOverReserveUs: number | null;
   /** reserveHold-7 sold out, no open hold / the article's script sold out. */
   soldOutOverSeedUs: number | null;
   /** reserveHold-7 sold out, open holds / the article's script sold out. */
@@ -78,6 +80,7 @@ export interface ScriptRatios {
 
 export const SCRIPT_RATIO_KEYS = [
   'reserveOverSeedUs',
+  'limitOverReserveUs',
   'soldOutOverSeedUs',
   'soldOutWithHoldsOverSeedUs',
   'commitOverSeedUs',

@@ -8,8 +8,9 @@
  * - Redis-side µs per call of each path, from `INFO commandstats`
  *   (`usec_per_call` of EVALSHA, `CONFIG RESETSTAT` before each
  *   measurement; the calls counted must be exactly the path's): the
- *   article's script deducting and sold out; reserveHold-7 deducting, sold
- *   out with no open hold, and sold out with open holds; settleHold-7
+ *   article's script deducting and sold out; reserveHold-7 deducting
+ *   without and with a per-customer limit (issue 17), sold out with no open
+ *   hold, and sold out with open holds; settleHold-7
  *   committing and releasing. In alternating rounds (every path once a
  *   round, forwards then backwards), so that the machine's drifting load
  *   falls on every path alike.
@@ -24,7 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { createStockStore, reserveStock, type StockStore } from '../lib';
+import { createStockStore, customerDigest, reserveStock, type StockStore } from '../lib';
 import { bindCommands } from '../lib/scripts/commands';
 import { stockKeys } from '../lib/store/keys';
 import { express, listen } from '../test/helpers/app';
@@ -36,14 +37,22 @@ import type { ScriptSettings } from './config';
 import { SEED_LUA } from './seed-script';
 
 /** The paths measured, the article's first. */
-export const SCRIPT_PATHS = ['seed', 'seed-sold-out', 'reserve', 'sold-out', 'sold-out-held', 'commit', 'release'] as const;
+export const SCRIPT_PATHS = ['seed', 'seed-sold-out', 'reserve', 'reserve-limited', 'sold-out', 'sold-out-held', 'commit', 'release'] as const;
 export type ScriptPath = (typeof SCRIPT_PATHS)[number];
+
+/**
+ * Customers of the limited item, each reserving in turn: a crowd on one
+ * item, few enough that Redis keeps its customers' counts in the compact
+ * encoding (`hash-max-listpack-entries`, 512 by default).
+ */
+const LIMITED_CUSTOMERS = 256;
 
 /** What each path is, for the report. */
 export const PATH_LABELS: Record<ScriptPath, string> = {
   seed: "the article's script, deducting",
   'seed-sold-out': "the article's script, sold out",
   reserve: 'reserveHold-7, deducting (a new hold)',
+  'reserve-limited': `reserveHold-7, deducting under a per-customer limit (${LIMITED_CUSTOMERS} customers)`,
   'sold-out': 'reserveHold-7, sold out, no open hold',
   'sold-out-held': 'reserveHold-7, sold out, 1,000 open holds',
   commit: 'settleHold-7, commit',
@@ -147,10 +156,11 @@ async function preparePaths(client: Redis, store: StockStore, { callsPerRound, r
   const keysOf = (key: string) => stockKeys(PREFIX, key).holds;
   const plenty = (callsPerRound * rounds + WARM_UP) * 2;
   const times = { holdMs: HOLD_MS, retentionMs: RETENTION_MS };
+  const customers = Array.from({ length: LIMITED_CUSTOMERS }, (_, i) => customerDigest(`customer-${i}`));
 
   await client.set(`${PREFIX}seed`, plenty);
   await client.set(`${PREFIX}seed-empty`, 0);
-  for (const key of ['reserve', 'commit', 'release']) await store.setStock(key, plenty);
+  for (const key of ['reserve', 'reserve-limited', 'commit', 'release']) await store.setStock(key, plenty);
   await store.setStock('empty', 0);
   await store.setStock('held', OPEN_HOLDS);
   await makeHolds(client, 'held', keysOf('held'), OPEN_HOLDS, times);
@@ -186,6 +196,14 @@ async function preparePaths(client: Redis, store: StockStore, { callsPerRound, r
     'seed-sold-out': article('seed-empty', (answer) => answer === -2),
     reserve: async (n) => async () => {
       await makeHolds(client, 'reserve', keysOf('reserve'), n, { ...times, inFlight: concurrency });
+    },
+    // A limit no customer reaches, so that every call deducts: the same
+    // reservation as `reserve`, plus the count and check of the limit.
+    'reserve-limited': async (n) => async () => {
+      const customerOf = (i: number): [string, number] => [customers[i % LIMITED_CUSTOMERS] as string, plenty];
+      await makeHolds(client, 'reserve-limited', keysOf('reserve-limited'), n, { ...times, inFlight: concurrency, customerOf });
+      // Counted, or the path measured no limit (HLEN is not an EVALSHA: commandstats' count stays the path's).
+      if ((await client.hlen(keysOf('reserve-limited')[6])) === 0) throw new Error('reserveHold-7 counted no customer under a limit');
     },
     'sold-out': soldOut('empty'),
     'sold-out-held': soldOut('held'),

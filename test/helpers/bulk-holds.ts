@@ -18,6 +18,8 @@ export interface HoldTimes {
   holdMs: number;
   retentionMs: number;
   inFlight?: number;
+  /** The i-th hold's customer (a digest) and limit (the script's last two ARGV); none when left out. */
+  customerOf?: (i: number) => [customer: string, limit: number | ''];
 }
 
 /**
@@ -43,21 +45,21 @@ export const newNonce = (key: string): string => nonceOf(makeHoldId(key));
 
 /**
  * Makes `count` holds of one unit each on the item `key` (its `keys`) with
- * reserveHold-7, no customer; returns their nonces and the latest expiry
- * (ms, Redis clock).
+ * reserveHold-7, for no customer unless `customerOf` names one; returns
+ * their nonces and the latest expiry (ms, Redis clock).
  */
 export async function makeHolds(
   redis: Redis,
   key: string,
   keys: HoldKeys,
   count: number,
-  { holdMs, retentionMs, inFlight }: HoldTimes,
+  { holdMs, retentionMs, inFlight, customerOf = () => ['', ''] }: HoldTimes,
 ): Promise<{ nonces: string[]; lastExpiry: number }> {
   const commands = bindCommands(redis);
   const nonces = Array.from({ length: count }, () => newNonce(key));
   let lastExpiry = 0;
   await inBatches(count, async (i) => {
-    const reply = await commands.reserveHold(...keys, 1, nonces[i] as string, holdMs, retentionMs, '', '');
+    const reply = await commands.reserveHold(...keys, 1, nonces[i] as string, holdMs, retentionMs, ...customerOf(i));
     if (typeof reply === 'string' || reply[0] < 0) throw new Error(`hold ${i} of ${key} was not made: ${JSON.stringify(reply)}`);
     lastExpiry = Math.max(lastExpiry, reply[2] ?? 0);
   }, inFlight);
