@@ -56,17 +56,17 @@ export const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', '
 
 /** The script scenario's figures (./script.ts): Redis-side µs per call over the article's script's, bytes, the longest reaping call. */
 export interface ScriptRatios {
-  /** reserveHold-7 deducting / the article's script deducting. */
+  /** reserveHold-6 deducting / the article's script deducting. */
   reserveOverSeedUs: number | null;
-  /** reserveHold-7 deducting under a per-customer limit / the same without one (issue 17). */
+  /** reserveHold-6 deducting under a per-customer limit / the same without one (issue 17). */
   limitOverReserveUs: number | null;
-  /** reserveHold-7 sold out, no open hold / the article's script sold out. */
+  /** reserveHold-6 sold out, no open hold / the article's script sold out. */
   soldOutOverSeedUs: number | null;
-  /** reserveHold-7 sold out, open holds / the article's script sold out. */
+  /** reserveHold-6 sold out, open holds / the article's script sold out. */
   soldOutWithHoldsOverSeedUs: number | null;
-  /** settleHold-7 commit / the article's script deducting. */
+  /** settleHold-6 commit / the article's script deducting. */
   commitOverSeedUs: number | null;
-  /** settleHold-7 release / the article's script deducting. */
+  /** settleHold-6 release / the article's script deducting. */
   releaseOverSeedUs: number | null;
   /** Redis used_memory per open hold, bytes. */
   bytesPerOpenHold: number | null;

@@ -29,22 +29,22 @@ export function scriptRatios(report: ScriptReport | undefined): ScriptRatios {
 
 /** The aims of issues 13 and 17, as report.ts lists them. */
 export const SCRIPT_AIMS: { key: keyof ScriptRatios; label: string; aim: string; met: (v: number) => boolean }[] = [
-  { key: 'reserveOverSeedUs', label: "Redis µs per call, reserveHold-7 deducting / the article's script deducting", aim: '<= 3', met: (v) => v <= 3 },
+  { key: 'reserveOverSeedUs', label: "Redis µs per call, reserveHold-6 deducting / the article's script deducting", aim: '<= 3', met: (v) => v <= 3 },
   {
     key: 'limitOverReserveUs',
-    label: 'Redis µs per call, reserveHold-7 deducting under a per-customer limit / the same without a limit',
+    label: 'Redis µs per call, reserveHold-6 deducting under a per-customer limit / the same without a limit',
     aim: '<= 1.15',
     met: (v) => v <= 1.15,
   },
-  { key: 'soldOutOverSeedUs', label: "Redis µs per call, reserveHold-7 sold out (no open hold) / the article's script sold out", aim: '<= 2', met: (v) => v <= 2 },
+  { key: 'soldOutOverSeedUs', label: "Redis µs per call, reserveHold-6 sold out (no open hold) / the article's script sold out", aim: '<= 2', met: (v) => v <= 2 },
   {
     key: 'soldOutWithHoldsOverSeedUs',
-    label: "Redis µs per call, reserveHold-7 sold out (open holds) / the article's script sold out",
+    label: "Redis µs per call, reserveHold-6 sold out (open holds) / the article's script sold out",
     aim: '<= 2',
     met: (v) => v <= 2,
   },
-  { key: 'commitOverSeedUs', label: "Redis µs per call, settleHold-7 commit / the article's script deducting", aim: 'reported', met: () => true },
-  { key: 'releaseOverSeedUs', label: "Redis µs per call, settleHold-7 release / the article's script deducting", aim: 'reported', met: () => true },
+  { key: 'commitOverSeedUs', label: "Redis µs per call, settleHold-6 commit / the article's script deducting", aim: 'reported', met: () => true },
+  { key: 'releaseOverSeedUs', label: "Redis µs per call, settleHold-6 release / the article's script deducting", aim: 'reported', met: () => true },
   { key: 'bytesPerOpenHold', label: 'Redis bytes per open hold', aim: '<= 150', met: (v) => v <= 150 },
   { key: 'bytesPerSettledRecord', label: "Redis bytes per settled record (once its hold's time is over)", aim: 'reported', met: () => true },
   { key: 'bytesPerIdempotencyRecord', label: "Redis bytes per idempotency record (an order's 201 JSON)", aim: 'reported', met: () => true },

@@ -9,9 +9,9 @@
   includes/reserve); the reaping budget of one call is shared by the lines,
   so a cart's call stays as short as a single reservation's.
 
-  Input (seven keys per line, lines in a fixed order; numkeys = 7 x lines):
-    KEYS[7i-6 .. 7i] line i's figure, holds, due, dueSorted, purge, quiet,
-                     customers (see includes/counters)
+  Input (six keys per line, lines in a fixed order; numkeys = 6 x lines):
+    KEYS[6i-5 .. 6i] line i's figure, holds, due, dueSorted, purge, quiet
+                     (see includes/counters)
     ARGV[1] how long the holds last, ms
     ARGV[2] how long a settled hold's record is kept, ms
     ARGV[3] the customer (a digest), or '' for none
@@ -22,7 +22,7 @@
 
   Output: { status, list, expired }
     status 'reserved': list = flat { code, available, expiresAt, replayed }
-                       per line, as reserveHold-7 answers one line
+                       per line, as reserveHold-6 answers one line
     status 'short':    list = flat { line, available } per line without
                        enough stock; nothing reserved
     status 'again':    as 'short', but a short line has more due holds to
@@ -39,13 +39,13 @@ local L = {}
 
 local holdMs, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local who = ARGV[3] ~= '' and ARGV[3] or nil
-local count = #KEYS / 7
+local count = #KEYS / 6
 local now = nowMs()
 local lines, missing, expired = {}, {}, {}
 for i = 1, count do
   local keys = {}
-  for k = 1, 7 do
-    keys[k] = KEYS[7 * (i - 1) + k]
+  for k = 1, 6 do
+    keys[k] = KEYS[6 * (i - 1) + k]
   end
   local id = ARGV[2 + 3 * i]
   local got = redis.call('HMGET', keys[2], id, '#')
@@ -133,7 +133,7 @@ for i, line in ipairs(lines) do
     local counted = line.limited > 0 and who or nil
     writeHolds(keys, c, now, line.id, openHold(keys, c, line.id, taken, code, at, counted, line.qty))
     if counted then
-      countToward(keys, c, who, line.qty)
+      countToward(keys, who, line.qty)
     end
     if needsLife(c, at, at) then
       L.keepAlive(keys, c, now, at, at)

@@ -303,8 +303,8 @@ describe('core: key injection', () => {
       const { stock, lock, holds } = stockKeys('p:', n);
       return [stock, lock, ...holds.slice(1)];
     });
-    // figure, lock, holds, due, due-sorted, purge, quiet, customers: eight distinct keys per item.
-    expect(new Set(all).size).to.equal(NAMES.length * 8);
+    // figure, lock, holds, due, due-sorted, purge, quiet: seven distinct keys per item.
+    expect(new Set(all).size).to.equal(NAMES.length * 7);
     for (const name of NAMES) {
       const { stock, lock, holds } = stockKeys('p:', name);
       for (const key of [stock, lock, ...holds]) {
@@ -312,12 +312,12 @@ describe('core: key injection', () => {
         expect(key.startsWith(stock), key).to.equal(true);
       }
       expect(lock).to.equal(`${stock}:lock`);
-      expect(holds).to.deep.equal([stock, `${stock}:holds`, `${stock}:due`, `${stock}:due-sorted`, `${stock}:purge`, `${stock}:quiet`, `${stock}:customers`]);
+      expect(holds).to.deep.equal([stock, `${stock}:holds`, `${stock}:due`, `${stock}:due-sorted`, `${stock}:purge`, `${stock}:quiet`]);
     }
     expect(stockKeys('p:', 'a}')).to.deep.equal({
       stock: 'p:{a%7D}',
       lock: 'p:{a%7D}:lock',
-      holds: ['p:{a%7D}', 'p:{a%7D}:holds', 'p:{a%7D}:due', 'p:{a%7D}:due-sorted', 'p:{a%7D}:purge', 'p:{a%7D}:quiet', 'p:{a%7D}:customers'],
+      holds: ['p:{a%7D}', 'p:{a%7D}:holds', 'p:{a%7D}:due', 'p:{a%7D}:due-sorted', 'p:{a%7D}:purge', 'p:{a%7D}:quiet'],
     });
     expect(stockKeys('p:', '{a}').stock).to.equal('p:{%7Ba%7D}');
     expect(stockKeys('p:', 'a%7D').stock).to.equal('p:{a%257D}');

@@ -795,7 +795,6 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
       `${base}}:due-sorted`,
       `${base}}:purge`,
       `${base}}:quiet`,
-      `${base}}:customers`,
       `${base}:holds`,
       `${prefix}${base}`,
       `${prefix}{${base}}`,

@@ -74,6 +74,7 @@ import {
   type StockLoader,
   type StockStore,
 } from '../lib';
+import { customerCounts } from './helpers/customer-counts';
 import { connectRedis, deleteWithPrefix, uniquePrefix, type AnyRedis } from './helpers/redis';
 
 const ITEMS = ['a', 'b{x}%'] as const;
@@ -665,8 +666,7 @@ async function observeReal(r: Real, key: string): Promise<Observed> {
   const stock = await r.store.getStock(key);
   const report = await r.store.getHolds(key);
   // Read after getStock and getHolds, which reaped every due hold.
-  const counts = await r.redis.hgetall(stockKeys(r.prefix, key).holds[6]);
-  const customers = Object.fromEntries(Object.entries(counts).map(([digest, units]) => [digest, Number(units)]));
+  const customers = await customerCounts(r.redis, stockKeys(r.prefix, key).holds[1]);
   const holds = [...report.holds].sort(byId);
   return { stock, count: report.count, units: report.units, inDoubt: report.inDoubt, holds, customers, limit: await ownLimit(r, key) };
 }

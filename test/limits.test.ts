@@ -8,10 +8,11 @@ import createError from 'http-errors';
 import request from 'supertest';
 import { ConfigError, createStockStore, customerDigest, reserveStock, stockKeys, type StockStore, type StockStoreOptions } from '../lib';
 import { express } from './helpers/app';
+import { customerCounts } from './helpers/customer-counts';
 import { errorBodyProblem } from './helpers/error-body';
 import { EventLog } from './helpers/events';
 import { held, sleepPast } from './helpers/holds';
-import { useSharedRedis } from './helpers/redis';
+import { keysWithPrefix, useSharedRedis } from './helpers/redis';
 import { sleep } from './helpers/wait';
 
 const shared = useSharedRedis('limits');
@@ -21,7 +22,7 @@ function make(options: Partial<StockStoreOptions> = {}) {
   const log = new EventLog();
   const store = createStockStore({ redis: shared.redis, prefix, onEvent: log.onEvent, ...options });
   const counted = async (key: string, customer: string) =>
-    Number((await shared.redis.hget(stockKeys(prefix, key).holds[6], customerDigest(customer))) ?? 0);
+    Number((await shared.redis.hget(stockKeys(prefix, key).holds[1], customerDigest(customer))) ?? 0);
   return { prefix, store, log, counted };
 }
 
@@ -172,7 +173,7 @@ describe('per-customer limits: the store', () => {
       expect(error, JSON.stringify(options).slice(0, 40)).to.include({ status: 400, code: 'ERR_RESERVE_STOCK_INPUT' });
     }
     expect(await store.getStock('tee')).to.equal(10);
-    expect(await shared.redis.exists(stockKeys(prefix, 'tee').holds[6])).to.equal(0);
+    expect(await customerCounts(shared.redis, stockKeys(prefix, 'tee').holds[1])).to.deep.equal({});
   });
 
   it('carts: every line checked; a cart past a limit on any line takes nothing', async () => {
@@ -193,21 +194,22 @@ describe('per-customer limits: the store', () => {
     held(await store.reserve('tee', 2, undefined, { customer: 'alice', limit: 5 }));
     held(await store.reserve('tee', 1, undefined, { customer: 'bob', limit: 5 }));
     expect((await store.reconcile('tee', 10, { customers: true })).customers).to.deep.equal({ checked: 2, mismatched: [] });
-    await shared.redis.hincrby(stockKeys(prefix, 'tee').holds[6], customerDigest('alice'), -1);
+    await shared.redis.hincrby(stockKeys(prefix, 'tee').holds[1], customerDigest('alice'), -1);
     expect((await store.reconcile('tee', 10, { customers: true })).customers).to.deep.equal({
       checked: 2,
       mismatched: [{ customer: customerDigest('alice'), counted: 1, open: 2 }],
     });
   });
 
-  it('the counts live with the item: the customers key expires with the holds', async () => {
+  it("the counts live in the item's holds hash, beside its records: no key of their own", async () => {
     const { store, prefix } = make({ ttlSeconds: 60, holdSeconds: 30, retentionSeconds: 60 });
     await store.setStock('tee', 10);
     held(await store.reserve('tee', 1, undefined, { customer: 'alice', limit: 2 }));
-    const [, holds, , , , , customers] = stockKeys(prefix, 'tee').holds;
-    const ttl = await shared.redis.pttl(customers);
-    expect(ttl).to.be.above(0);
-    expect(Math.abs(ttl - (await shared.redis.pttl(holds)))).to.be.below(1000);
+    held(await store.reserve('tee', 2, undefined, { customer: 'bob', limit: 2 }));
+    const holdKeys = stockKeys(prefix, 'tee').holds;
+    for (const key of await keysWithPrefix(shared.redis, prefix)) expect(holdKeys, key).to.include(key);
+    expect(await customerCounts(shared.redis, holdKeys[1])).to.deep.equal({ [customerDigest('alice')]: 1, [customerDigest('bob')]: 2 });
+    expect(await shared.redis.pttl(holdKeys[1])).to.be.above(0);
   });
 });
 

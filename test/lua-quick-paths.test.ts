@@ -1,5 +1,5 @@
 /**
- * reserveHold-7 and settleHold-7 answer their common cases on a quick path
+ * reserveHold-6 and settleHold-6 answer their common cases on a quick path
  * written out inline (each Lua closure a script makes costs Redis time on
  * every call), ahead of the general path in the library. The quick path
  * must write exactly what the general path writes: from two copies of the
@@ -14,6 +14,7 @@ import { expect } from 'chai';
 import { createStockStore, customerDigest, stockKeys, type StockStore } from '../lib';
 import { scriptSource } from '../lib/scripts/commands';
 import { readLuaScripts } from '../lib/scripts/lua-files';
+import { customerCounts } from './helpers/customer-counts';
 import { held } from './helpers/holds';
 import { useSharedRedis } from './helpers/redis';
 
@@ -59,7 +60,7 @@ function quickOnly(name: 'reserveHold' | 'settleHold'): string {
 
 interface Snapshot {
   figure: string | null;
-  customers: Record<string, string>;
+  customers: Record<string, number>;
   counters: number[] | null;
   records: Record<string, [state: string, qty: number, epoch: number, expiry: number, code: number, customer: string]>;
   due: [at: number, nonce: string][];
@@ -76,21 +77,22 @@ function ticketOf(raw: Buffer): [number, string] {
 
 async function snapshot(prefix: string, key: string): Promise<Snapshot> {
   const redis = shared.redis;
-  const [figure, holds, due, dueSorted, purge, quiet, customers] = stockKeys(prefix, key).holds;
+  const [figure, holds, due, dueSorted, purge, quiet] = stockKeys(prefix, key).holds;
   const fields = await redis.hgetallBuffer(holds);
   const records: Snapshot['records'] = {};
   let counters: number[] | null = null;
   for (const [field, value] of Object.entries(fields)) {
     if (field === '#') counters = Array.from({ length: value.length / 8 }, (_, i) => value.readDoubleBE(i * 8));
-    else {
+    // A hold's nonce (22 characters); a customer's count, named by their digest, is read below.
+    else if (field.length === 22) {
       const customer = value.length > 19 ? `${value.readUInt32BE(19)}:${value.subarray(23).toString()}` : '';
       records[field] = [value.subarray(0, 1).toString(), value.readUInt32BE(1), value.readUInt32BE(5), value.readUIntBE(9, 6), value.readInt32BE(15), customer];
     }
   }
-  const lives = await Promise.all([figure, holds, due, dueSorted, purge, customers].map(async (k) => Math.sign(await redis.pttl(k))));
+  const lives = await Promise.all([figure, holds, due, dueSorted, purge].map(async (k) => Math.sign(await redis.pttl(k))));
   return {
     figure: await redis.get(figure),
-    customers: await redis.hgetall(customers),
+    customers: await customerCounts(redis, holds),
     counters,
     records,
     due: (await redis.lrangeBuffer(due, 0, -1)).map(ticketOf),

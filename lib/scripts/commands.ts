@@ -8,39 +8,39 @@ import { luaSources } from './lua-sources';
  * (`-N`: a number of keys given with each call).
  */
 export const SCRIPT_FILES = {
-  reserveHold: 'reserveHold-7.lua',
+  reserveHold: 'reserveHold-6.lua',
   reserveCart: 'reserveCart-N.lua',
-  initAndReserveHold: 'initAndReserveHold-7.lua',
-  settleHold: 'settleHold-7.lua',
-  extendHold: 'extendHold-7.lua',
-  inspectHolds: 'inspectHolds-7.lua',
-  resetFigure: 'resetFigure-7.lua',
-  setStock: 'setStock-7.lua',
-  setLimit: 'setLimit-7.lua',
-  addStock: 'addStock-7.lua',
+  initAndReserveHold: 'initAndReserveHold-6.lua',
+  settleHold: 'settleHold-6.lua',
+  extendHold: 'extendHold-6.lua',
+  inspectHolds: 'inspectHolds-6.lua',
+  resetFigure: 'resetFigure-6.lua',
+  setStock: 'setStock-6.lua',
+  setLimit: 'setLimit-6.lua',
+  addStock: 'addStock-6.lua',
   releaseLock: 'releaseLock-1.lua',
   claimRequest: 'claimRequest-1.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;
 
-/** Which holds inspectHolds-7 lists. */
+/** Which holds inspectHolds-6 lists. */
 export type HoldList = 'all' | 'in-doubt' | 'none';
 
 /**
- * reserveHold-7 and initAndReserveHold-7: `{ code, available, expiresAt,
+ * reserveHold-6 and initAndReserveHold-6: `{ code, available, expiresAt,
  * expired, replayed, written }`, trailing zeros left out (`written` from
- * initAndReserveHold-7 only; codes in ./replies).
+ * initAndReserveHold-6 only; codes in ./replies).
  */
 export type ReserveReply = [code: number, available: number, expiresAt?: number, expired?: number, replayed?: number, written?: number];
 
-/** reserveHold-7 also answers a quick refusal with the figure's own text. */
+/** reserveHold-6 also answers a quick refusal with the figure's own text. */
 export type QuickReserveReply = ReserveReply | string;
 
 /** reserveCart-N: `{ status, list, expired }` (see the script). */
 export type CartReply = [status: 'reserved' | 'short' | 'again' | 'limit' | 'missing', list: number[], expired: number[]];
 
-/** inspectHolds-7 (see the script). */
+/** inspectHolds-6 (see the script). */
 export type InspectReply = [
   figure: string | null,
   units: number,
@@ -54,10 +54,10 @@ export type InspectReply = [
   prepares: number,
 ];
 
-/** Why resetFigure-7 wrote nothing. */
+/** Why resetFigure-6 wrote nothing. */
 export type ResetBlocker = 'absent' | 'prepared' | 'in-doubt' | 'reaping';
 
-/** addStock-7's status (see the script). */
+/** addStock-6's status (see the script). */
 export type AddStockStatus = 'added' | 'unlimited' | 'absent' | 'again' | 'over';
 
 /** The scripts as methods, as `bindCommands` defines them on a client. */

@@ -2,6 +2,9 @@ import type { CustomerCountsReport } from '../types';
 import type { StoreContext } from './context';
 import { listHolds } from './read-item';
 
+/** Customers' counts read per HMGET: a bounded call, whatever the crowd. */
+const COUNTS_PAGE = 1000;
+
 /**
  * Checks an item's per-customer counts (lua/includes/limits.lua) against its
  * open holds: a customer's count covers their open holds and committed
@@ -15,8 +18,12 @@ export async function checkCustomerCounts(ctx: StoreContext, key: string): Promi
     if (customer !== '') open.set(customer, (open.get(customer) ?? 0) + counted);
   }
   const customers = [...open.keys()];
-  const customersKey = ctx.keys.of(key).holds[6];
-  const counts = customers.length === 0 ? [] : await ctx.caller.run(() => ctx.config.redis.hmget(customersKey, ...customers));
+  const holdsKey = ctx.keys.of(key).holds[1];
+  const counts: (string | null)[] = [];
+  for (let from = 0; from < customers.length; from += COUNTS_PAGE) {
+    const page = customers.slice(from, from + COUNTS_PAGE);
+    counts.push(...(await ctx.caller.run(() => ctx.config.redis.hmget(holdsKey, ...page))));
+  }
   const mismatched = customers
     .map((customer, i) => ({ customer, counted: Number(counts[i] ?? 0), open: open.get(customer) as number }))
     .filter(({ counted, open: units }) => counted < units);

@@ -11,15 +11,15 @@
 export interface StockKeys {
   stock: string;
   lock: string;
-  /** The seven keys of every hold script, in their order. */
+  /** The six keys of every hold script, in their order. */
   holds: HoldKeys;
 }
 
 /**
- * The seven keys every hold script takes, in this order (their layout is
+ * The six keys every hold script takes, in this order (their layout is
  * described in lua/includes/counters.lua).
  */
-export type HoldKeys = [figure: string, holds: string, due: string, dueSorted: string, purge: string, quiet: string, customers: string];
+export type HoldKeys = [figure: string, holds: string, due: string, dueSorted: string, purge: string, quiet: string];
 
 const TAG_BREAKERS = /[%{}]/g;
 const ESCAPES: Record<string, string> = { '%': '%25', '{': '%7B', '}': '%7D' };
@@ -34,7 +34,7 @@ export function stockKeys(prefix: string, key: string): StockKeys {
   return {
     stock,
     lock: `${stock}:lock`,
-    holds: [stock, `${stock}:holds`, `${stock}:due`, `${stock}:due-sorted`, `${stock}:purge`, `${stock}:quiet`, `${stock}:customers`],
+    holds: [stock, `${stock}:holds`, `${stock}:due`, `${stock}:due-sorted`, `${stock}:purge`, `${stock}:quiet`],
   };
 }
 

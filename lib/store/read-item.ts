@@ -5,7 +5,7 @@ import { reportExpired, type StoreContext } from './context';
 import { holdIdOf } from './hold-id';
 import { untilReaped } from './until-reaped';
 
-/** An item as inspectHolds-7 reads it, every due hold reaped. */
+/** An item as inspectHolds-6 reads it, every due hold reaped. */
 export interface ItemTotals {
   /** The figure; null when absent. */
   figure: number | null;

@@ -11,7 +11,7 @@ import { untilReaped } from './until-reaped';
 
 /**
  * {@link StockStore.reconcile}. A fix is made under the initialisation lock
- * (so it never meets a load), by resetFigure-7, which refuses while a hold is
+ * (so it never meets a load), by resetFigure-6, which refuses while a hold is
  * prepared or in doubt: its order may be in the database's figure already,
  * and database - held would count its units twice.
  *

@@ -11,7 +11,7 @@ import type { StockKeys } from './keys';
 import { holdMsOf } from './options';
 import { untilReaped } from './until-reaped';
 
-/** One reservation's call: what reserveHold-7 and initAndReserveHold-7 take. */
+/** One reservation's call: what reserveHold-6 and initAndReserveHold-6 take. */
 interface Call {
   key: string;
   keys: StockKeys;
@@ -77,7 +77,7 @@ function ownNonce(holdId: string, key: string): string {
   return parsed.nonce;
 }
 
-/** reserveHold-7, sent again while it answers CALL_AGAIN. */
+/** reserveHold-6, sent again while it answers CALL_AGAIN. */
 function reserveHold(ctx: StoreContext, call: Call): Promise<ReserveReply> {
   const { commands, config, caller } = ctx;
   const { keys, qty, nonce, holdMs } = call;

@@ -1,12 +1,15 @@
 --[[
   An item: its stock figure and its holds, under one hash tag (so that one
   script sees them all on a Redis Cluster). Every hold script takes the same
-  seven keys, in this order:
+  six keys, in this order:
 
     KEYS[1] figure     the stock figure: an integer string, -1 unlimited
     KEYS[2] holds      hash: one record per hold (field: the hold's nonce,
-                       see includes/records) and the item's counters
-                       (field '#', below)
+                       NONCE_LENGTH characters, see includes/records), the
+                       item's counters (field '#', below), and each
+                       customer's count toward a per-customer limit (field:
+                       the customer's digest, CUSTOMER_LENGTH characters,
+                       see includes/limits)
     KEYS[3] due        list of tickets (expiry, nonce) in the order the
                        holds were made: expiry order while holds last as
                        long as the ones before them
@@ -19,10 +22,6 @@
     KEYS[6] quiet      exists only while no open hold is due (see
                        L.markQuiet): a refusal that finds it needs neither
                        the clock nor the counters
-    KEYS[7] customers  hash: customer -> units counted toward a
-                       per-customer limit: in open holds and committed ones
-                       (a release or an expiry gives them back); only while
-                       a limit applies
 
   A ticket is never looked for when its hold settles or is extended: it
   stays in place, and when its turn comes a ticket whose record is settled,
@@ -41,21 +40,21 @@
     t  the due list's tail expiry: a later hold goes after it in the list,
        an earlier one into dueSorted
     p  when the next settled record is forgotten; 0: none
-    l  keys 2-5 and 7 live until then (PEXPIREAT); 0: not set; -1: never
+    l  keys 2-5 live until then (PEXPIREAT); 0: not set; -1: never
     f  when the figure expires; 0: not known; -1: never
     k  the item's own per-customer limit (0: none), given with its figure
-       or by setLimit-7; a call may give its own instead
+       or by setLimit-6; a call may give its own instead
     g  prepares so far (never goes down): every order's database commit
        follows its prepare, so reconcile, reading this before it reads the
-       database, can tell that no order committed in between (resetFigure-7)
+       database, can tell that no order committed in between (resetFigure-6)
 
-  Every key expires: keys 2-5 and 7 together at l (so a record never
+  Every key expires: keys 2-5 together at l (so a record never
   outlives its ticket, nor a ticket its record), the quiet key no later
   than that (or a day), the figure at its own TTL, stretched to outlive
   the holds taken from it (or a reload would count their units as free).
   While the item has open holds or a limit, l outlives the figure (a
   customer's count must not end before the sale does), and with a figure
-  that never expires (ttlSeconds 0) keys 2-5 and 7 do not expire either:
+  that never expires (ttlSeconds 0) keys 2-5 do not expire either:
   only a reap may give open holds' units back. An idle item leaves nothing
   behind.
 ]]

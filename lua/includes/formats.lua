@@ -13,3 +13,7 @@ local RECORD = '>c1I4I4I6i4'
 local CUSTOMER_UNITS = '>I4'
 -- A ticket's time (ms), before its nonce.
 local TICKET_TIME = '>I6'
+-- The holds hash's fields (see includes/counters): a hold's nonce is this
+-- long (22 characters of base64url, lib/store/hold-id.ts), a customer's
+-- digest shorter (16, lib/store/customer.ts), the counters' '#' one.
+local NONCE_LENGTH = 22

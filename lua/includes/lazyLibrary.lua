@@ -1,5 +1,5 @@
 --[[
-  The library of the hot scripts (reserveHold-7, settleHold-7), built on
+  The library of the hot scripts (reserveHold-6, settleHold-6), built on
   first use, after their quick paths: every Lua closure a script makes
   costs Redis time on every call, and the quick paths need none.
 ]]

@@ -52,7 +52,7 @@ L.PURGE_BATCH = 1000
 local TICKET_CHUNK = 64
 
 -- The keys that live together, by l (see includes/counters).
-local ITEM_KEYS = { 2, 3, 4, 5, 7 }
+local ITEM_KEYS = { 2, 3, 4, 5 }
 
 -- `at` and a quarter more of the time until then: stretched lives outlast
 -- their need, so that stretching is rare.
@@ -62,7 +62,7 @@ end
 
 --[[
   Stretches the lives (see needsLife in includes/open): the figure past
-  `figureNeed` (learning its TTL with PTTL when not known), keys 2-5 and 7
+  `figureNeed` (learning its TTL with PTTL when not known), keys 2-5
   past `need` and past the figure while it has open holds or a limit, or
   for ever when the figure never expires. Writes the counters.
 ]]

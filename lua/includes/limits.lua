@@ -1,8 +1,11 @@
 --[[
   Per-customer limits, checked and counted in the same script as the
-  deduction: the customers hash (KEYS[7], see includes/counters) counts each
-  customer's units of the item in open holds and committed ones. A hold
-  counted toward a limit keeps its customer and units in its record (see
+  deduction: the holds hash (KEYS[2], see includes/counters) counts each
+  customer's units of the item in open holds and committed ones, under the
+  customer's digest, beside the records: read and written by the calls that
+  read and write the hold's record, so that a limit costs the hot path no
+  call of its own, and living and expiring with them. A hold counted toward
+  a limit keeps its customer and units in its record (see
   includes/records), so that its release or expiry gives them back, exactly
   once with the hold; a commit keeps them counted, an in-doubt hold too
   until resolved. Holds are counted only while a limit applies.
@@ -22,23 +25,21 @@ local function overLimit(keys, who, qty, limit)
   if limit <= 0 then
     return nil
   end
-  local bought = tonumber(redis.call('HGET', keys[7], who)) or 0
+  local bought = tonumber(redis.call('HGET', keys[2], who)) or 0
   if bought + qty > limit then
     return bought
   end
   return nil
 end
 
--- Counts `units` toward `who` (the hash made now gets the item's life).
-local function countToward(keys, c, who, units)
-  if redis.call('HINCRBY', keys[7], who, units) == units and c.l > 0 then
-    redis.call('PEXPIREAT', keys[7], c.l)
-  end
+-- Counts `units` toward `who`.
+local function countToward(keys, who, units)
+  redis.call('HINCRBY', keys[2], who, units)
 end
 
 -- Gives a released or expired hold's units back to its customer's count.
 local function uncount(keys, hold)
-  if hold.who and redis.call('HINCRBY', keys[7], hold.who, -hold.w) <= 0 then
-    redis.call('HDEL', keys[7], hold.who)
+  if hold.who and redis.call('HINCRBY', keys[2], hold.who, -hold.w) <= 0 then
+    redis.call('HDEL', keys[2], hold.who)
   end
 end

@@ -62,7 +62,7 @@ local function writeHolds(keys, c, now, id, record, purges)
 end
 
 --[[
-  Whether keepAlive (see includes/library) must run: keys 2-5 and 7 must
+  Whether keepAlive (see includes/library) must run: keys 2-5 must
   live until `need` (a hold's expiry, a record's purge time) and past the
   figure while it has open holds or a limit (for ever with a figure that
   never expires), and the figure past `figureNeed` (a hold's expiry), if

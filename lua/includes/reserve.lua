@@ -1,6 +1,6 @@
 --[[
-  Reserving one item under a hold: the general path of reserveHold-7 (after
-  its quick answers) and initAndReserveHold-7's; a cart's lines' figures.
+  Reserving one item under a hold: the general path of reserveHold-6 (after
+  its quick answers) and initAndReserveHold-6's; a cart's lines' figures.
 ]]
 --- @include "includes/library"
 --- @include "includes/limits"
@@ -34,7 +34,7 @@ end
   a batch anyway, if one is due, so that steady sales keep up with expiry).
 
   Returns { code, available, expiresAt, expired, replayed }, trailing zeros
-  left out, or { LIMIT, bought, limit, expired }: see reserveHold-7.
+  left out, or { LIMIT, bought, limit, expired }: see reserveHold-6.
 ]]
 function L.reserveOne(keys, id, qty, holdMs, retentionMs, raw, got, who, limit)
   got = got or redis.call('HMGET', keys[2], id, '#')
@@ -84,7 +84,7 @@ function L.reserveOne(keys, id, qty, holdMs, retentionMs, raw, got, who, limit)
   local counted = limited > 0 and who or nil
   writeHolds(keys, c, now, id, openHold(keys, c, id, taken, code, at, counted, qty))
   if counted then
-    countToward(keys, c, who, qty)
+    countToward(keys, who, qty)
   end
   if needsLife(c, at, at) then
     L.keepAlive(keys, c, now, at, at)

@@ -1,5 +1,5 @@
 --[[
-  Prepares, commits or releases a hold: the general path of settleHold-7
+  Prepares, commits or releases a hold: the general path of settleHold-6
   (see it for the rules), after its quick answers. `got` is HMGET holds id
   '#', when the caller read it already. Returns { state, changed, expired }.
 ]]

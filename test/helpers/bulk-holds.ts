@@ -45,7 +45,7 @@ export const newNonce = (key: string): string => nonceOf(makeHoldId(key));
 
 /**
  * Makes `count` holds of one unit each on the item `key` (its `keys`) with
- * reserveHold-7, for no customer unless `customerOf` names one; returns
+ * reserveHold-6, for no customer unless `customerOf` names one; returns
  * their nonces and the latest expiry (ms, Redis clock).
  */
 export async function makeHolds(
@@ -66,7 +66,7 @@ export async function makeHolds(
   return { nonces, lastExpiry };
 }
 
-/** Commits or releases every hold of `nonces` with settleHold-7; each must settle now. */
+/** Commits or releases every hold of `nonces` with settleHold-6; each must settle now. */
 export async function settleHolds(
   redis: Redis,
   keys: HoldKeys,

@@ -6,7 +6,7 @@
   is dropped when its turn comes (its record then falls due later).
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] the hold's nonce
     ARGV[2] ms from now

@@ -4,7 +4,7 @@
   reserves under a hold against whatever figure now stands.
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] stock loaded from the source of truth (integer >= -1)
     ARGV[2] TTL of the figure in seconds (0 = none)
@@ -17,7 +17,7 @@
     ARGV[9] the item's own per-customer limit, loaded with the stock (0: none)
 
   Output: { code, available, expiresAt, expired, replayed, written }
-    as reserveHold-7 (a LIMIT answer too); written = 1 when this call
+    as reserveHold-6 (a LIMIT answer too); written = 1 when this call
     wrote the figure (and the item's limit)
 ]]
 local L = {}

@@ -9,7 +9,7 @@
   the nonce is new.
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] quantity (positive integer)
     ARGV[2] the hold's nonce (the hold id's first part, made by the caller)
@@ -25,7 +25,7 @@
     code >= 0  reserved, code units left; expiresAt = the hold's expiry (ms)
     code == -1 unlimited (a hold of 0 units, so commit and release still work)
     code == -2 not enough; available = units there are; no hold
-    code == -3 not initialised: load the figure, call initAndReserveHold-7
+    code == -3 not initialised: load the figure, call initAndReserveHold-6
     code == -4 not enough yet, and more due holds to reap: call again
     code == -5 the customer would pass their limit: { -5, bought, limit,
                expired }, nothing deducted
@@ -47,7 +47,12 @@ if stock and stock % 1 == 0 and stock >= UNLIMITED then
       return raw
     end
   else
-    got = redis.call('HMGET', KEYS[2], id, '#')
+    -- A customer's count comes with the record and the counters (includes/limits).
+    if who then
+      got = redis.call('HMGET', KEYS[2], id, '#', who)
+    else
+      got = redis.call('HMGET', KEYS[2], id, '#')
+    end
     if not got[1] and got[2] then
       local d, n, u, e, a, m, t, p, l, f, k, g = struct.unpack(COUNTERS, got[2])
       local now = nowMs()
@@ -57,13 +62,12 @@ if stock and stock % 1 == 0 and stock >= UNLIMITED then
       if n > 0 and d > now and (p == 0 or p > now) and at >= t
         and ((f == -1 and l == -1) or (f > 0 and at <= f and f <= l)) then
         local limited = who and (limit or k) or 0
-        local record = ''
+        local bought
         if limited > 0 then
-          local bought = tonumber(redis.call('HGET', KEYS[7], who)) or 0
+          bought = tonumber(got[3]) or 0
           if bought + qty > limited then
             return { LIMIT, bought, limited }
           end
-          record = struct.pack(CUSTOMER_UNITS, qty) .. who
         end
         local code, taken = UNLIMITED, 0
         if stock ~= UNLIMITED then
@@ -73,10 +77,12 @@ if stock and stock % 1 == 0 and stock >= UNLIMITED then
         if redis.call('RPUSH', KEYS[3], struct.pack(TICKET_TIME, at) .. id) == 1 and l > 0 then
           redis.call('PEXPIREAT', KEYS[3], l)
         end
-        redis.call('HSET', KEYS[2], id, struct.pack(RECORD, 'h', taken, e, at, code) .. record,
-          '#', struct.pack(COUNTERS, d, n + 1, u + taken, e, a, m, at, p, l, f, k, g))
-        if limited > 0 and redis.call('HINCRBY', KEYS[7], who, qty) == qty and l > 0 then
-          redis.call('PEXPIREAT', KEYS[7], l)
+        local record = struct.pack(RECORD, 'h', taken, e, at, code)
+        local counters = struct.pack(COUNTERS, d, n + 1, u + taken, e, a, m, at, p, l, f, k, g)
+        if bought then
+          redis.call('HSET', KEYS[2], id, record .. struct.pack(CUSTOMER_UNITS, qty) .. who, '#', counters, who, bought + qty)
+        else
+          redis.call('HSET', KEYS[2], id, record, '#', counters)
         end
         return { code, code, at }
       end

@@ -4,7 +4,7 @@
   again until it is 0), and one page of its open or in-doubt holds.
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] how long a settled hold's record is kept, ms
     ARGV[2] which holds to list: 'none' (totals only), 'all' (open holds,
@@ -45,7 +45,8 @@ if mode == 'all' then
   nextPage = page[1]
   local fields = page[2]
   for i = 1, #fields, 2 do
-    if fields[i] ~= '#' then
+    -- Holds only: not the counters, nor a customer's count (includes/counters).
+    if #fields[i] == NONCE_LENGTH then
       local hold = decodeHold(fields[i + 1])
       if isOpen(hold) then
         add(fields[i], hold)

@@ -5,7 +5,7 @@
   database).
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] stock (integer >= -1)
     ARGV[2] TTL in seconds (0 = none)

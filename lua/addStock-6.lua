@@ -5,7 +5,7 @@
   partial figure here would understate it.
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] quantity to add (positive integer)
     ARGV[2] how long a settled hold's record is kept, ms

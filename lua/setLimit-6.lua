@@ -4,7 +4,7 @@
   limit of 0 stops counting new ones.
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] the limit (a whole number; 0: none)
     ARGV[2] how long a settled hold's record is kept, ms

@@ -19,7 +19,7 @@
   what the general path (L.settleOne, includes/settleOne) writes then.
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] the hold's nonce
     ARGV[2] 'prepare', 'commit' or 'release'
@@ -65,8 +65,8 @@ if got[1] and got[2] then
         if customer ~= '' then
           local w = struct.unpack(CUSTOMER_UNITS, customer)
           local who = string.sub(customer, 5)
-          if redis.call('HINCRBY', KEYS[7], who, -w) <= 0 then
-            redis.call('HDEL', KEYS[7], who)
+          if redis.call('HINCRBY', KEYS[2], who, -w) <= 0 then
+            redis.call('HDEL', KEYS[2], who)
           end
         end
       end

@@ -14,11 +14,11 @@
   side. Nor while due holds are left to reap.
 
   Input:
-    KEYS[1..7] figure, holds, due, dueSorted, purge, quiet, customers
+    KEYS[1..6] figure, holds, due, dueSorted, purge, quiet
                (see includes/counters)
     ARGV[1] database stock (integer >= -1)
     ARGV[2] how long a settled hold's record is kept, ms
-    ARGV[3] the prepares counter (inspectHolds-7's `prepares`) read before
+    ARGV[3] the prepares counter (inspectHolds-6's `prepares`) read before
             the database was, or '' to skip that check
 
   Output: { before, after, expired, blocker }
