@@ -233,7 +233,8 @@ export interface CustomerCountsReport {
 /** What the store and the middleware report through `onEvent`. */
 export type StockEvent =
   | { type: 'reserved'; key: string; qty: number; remaining: number; holdId: string }
-  | { type: 'sold-out'; key: string; requested: number; available: number }
+  /** `cached`: answered from the remembered figure (see `soldOutCacheMs`), without calling Redis. */
+  | { type: 'sold-out'; key: string; requested: number; available: number; cached: boolean }
   | { type: 'limit'; key: string; requested: number; limit: number; bought: number }
   | { type: 'committed'; key: string; holdId: string }
   | { type: 'released'; key: string; holdId: string }
@@ -421,6 +422,18 @@ export interface StockStoreOptions {
    * retried request is recognised. Default 86400 s.
    */
   retentionSeconds?: number;
+  /**
+   * How long a sold-out answer is remembered, ms: once Redis says an item
+   * has `available` units, requests for more than that are refused with the
+   * same answer from memory, without a Redis call, for this long. Only
+   * refusals come from memory, never a reservation, so nothing can be
+   * oversold; the trade is that a buyer may be refused for up to this long
+   * after units come back through another process (a give-back, expiry or
+   * restock through this store forgets the item at once). Requests with
+   * their own `holdId` always ask Redis. 0 turns it off; at most 250.
+   * Default 100.
+   */
+  soldOutCacheMs?: number;
   /** Receives every {@link StockEvent}. */
   onEvent?: StockEventHandler;
 }

@@ -252,7 +252,7 @@ describe('core: events', () => {
     const expected: StockEvent[] = [
       { type: 'initialised', key: 'sku', stock: 3 },
       { type: 'reserved', key: 'sku', qty: 2, remaining: 1, holdId: first.holdId },
-      { type: 'sold-out', key: 'sku', requested: 2, available: 1 },
+      { type: 'sold-out', key: 'sku', requested: 2, available: 1, cached: false },
       { type: 'released', key: 'sku', holdId: first.holdId },
       { type: 'reserved', key: 'free', qty: 4, remaining: -1, holdId: free.holdId },
       { type: 'committed', key: 'free', holdId: free.holdId },

@@ -86,7 +86,8 @@ async function toCartResult(ctx: StoreContext, cart: CartLine[], keys: StockKeys
     for (let i = 0; i < list.length; i += 2) {
       const { key, qty } = cart[(list[i] as number) - 1] as CartLine;
       const available = list[i + 1] as number;
-      emit?.({ type: 'sold-out', key, requested: qty, available });
+      ctx.soldOut.learn(key, available);
+      emit?.({ type: 'sold-out', key, requested: qty, available, cached: false });
       short.push({ key, requested: qty, available });
     }
     return { status: 'insufficient', short };

@@ -71,6 +71,7 @@ async function resetFigure(ctx: StoreContext, key: string, database: number, pre
       (reply) => ({ again: reply[3] === 'reaping', expired: reply[2] }),
     );
     reportExpired(ctx, key, expired);
+    if (blocker === null) ctx.soldOut.forget(key);
     return blocker;
   } finally {
     ctx.lock.releaseQuietly(keys.lock, token, (error) => ctx.config.emit?.({ type: 'error', operation: 'lock', key, error }));

@@ -21,6 +21,7 @@ import { mergeCart } from '../validation/cart';
 import { assertKey, assertLimit, assertQuantity, assertStockFigure, assertWholeNumber, MAX_UNITS } from '../validation/input';
 import { holdStateOf } from '../scripts/replies';
 import { reserveLineByLine } from './cart';
+import { shortFromMemory } from './cart-from-memory';
 import { reserveInOneCall } from './cart-in-one-call';
 import { fitOneCall } from './cluster';
 import { createContext, reportExpired, reportUnavailable, type StoreContext } from './context';
@@ -63,6 +64,8 @@ class RedisStockStore implements StockStore {
     const { ctx } = this;
     const cart = mergeCart(lines);
     const holdMs = holdMsOf(ctx.config, options?.holdSeconds);
+    const remembered = shortFromMemory(ctx, cart, options);
+    if (remembered.length > 0) return { status: 'insufficient', short: remembered };
     const keys = cart.map(({ key }) => ctx.keys.of(key));
     if (fitOneCall(ctx.config.redis, keys.map((k) => k.stock))) {
       try {
@@ -78,7 +81,7 @@ class RedisStockStore implements StockStore {
       customer: options?.customer,
       limit: options?.limit,
       available: (key) => this.availableOf(key, loader),
-      soldOut: (line) => ctx.config.emit?.({ type: 'sold-out', ...line }),
+      soldOut: (line) => ctx.config.emit?.({ type: 'sold-out', ...line, cached: false }),
     });
   }
 
@@ -99,6 +102,7 @@ class RedisStockStore implements StockStore {
         ctx.commands.settleHold(...holds, nonce, action, ctx.config.retentionMs),
       );
       reportExpired(ctx, key, expired);
+      if (changed === 1 && action === 'release') ctx.soldOut.forget(key);
       if (changed === 1 && action !== 'prepare') {
         ctx.config.emit?.(action === 'commit' ? { type: 'committed', key, holdId } : { type: 'released', key, holdId });
       }
@@ -187,6 +191,7 @@ class RedisStockStore implements StockStore {
       (reply) => ({ again: reply[0] === 'again', expired: reply[2] }),
     );
     reportExpired(ctx, key, expired);
+    ctx.soldOut.forget(key);
     if (status === 'over') throw badInput(`A restock of ${qty} would take the stock of ${JSON.stringify(key)} (with its open holds) past ${MAX_UNITS}`);
     return stock;
   }
@@ -199,6 +204,7 @@ class RedisStockStore implements StockStore {
     const ttl = ttlSeconds ?? ctx.config.ttlSeconds;
     const { holds } = ctx.keys.of(key);
     await ctx.caller.run(() => ctx.commands.setStock(...holds, qty, ttl, '', ctx.config.retentionMs, ''));
+    ctx.soldOut.forget(key);
   }
 
   async setLimit(key: string, limit: number): Promise<void> {
@@ -210,6 +216,7 @@ class RedisStockStore implements StockStore {
     const token = await ctx.lock.acquireWithin(keys.lock, ctx.config.initTimeoutMs);
     try {
       await ctx.caller.run(() => ctx.commands.setLimit(...keys.holds, limit, ctx.config.retentionMs));
+      ctx.soldOut.forget(key);
     } finally {
       ctx.lock.releaseQuietly(keys.lock, token, (error) => ctx.config.emit?.({ type: 'error', operation: 'lock', key, error }));
     }

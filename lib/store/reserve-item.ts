@@ -50,6 +50,11 @@ export async function reserveItem(
     holdMs: holdMsOf(ctx.config, options?.holdSeconds),
     ...limitOf(options),
   };
+  // A request with its own hold id may be the retry of one Redis granted: only Redis can replay that.
+  if (options?.holdId === undefined) {
+    const available = ctx.soldOut.refusal(key, qty);
+    if (available !== undefined) return soldOut(ctx, key, qty, available, true);
+  }
   let reply: ReserveReply;
   try {
     reply = await reserveHold(ctx, call);
@@ -152,7 +157,7 @@ function toResult(ctx: StoreContext, { key, qty, holdId }: Call, reply: ReserveR
   const [code, available, expiresAt = 0, expired = 0, replayed = 0] = reply;
   // A replayed answer (a resent command) reserved nothing: nothing to report.
   const emit = replayed === 1 ? undefined : ctx.config.emit;
-  if (emit) reportExpired(ctx, key, expired);
+  if (replayed !== 1) reportExpired(ctx, key, expired);
   if (code >= 0) {
     emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
     return { status: 'reserved', remaining: code, holdId, expiresAt };
@@ -162,8 +167,8 @@ function toResult(ctx: StoreContext, { key, qty, holdId }: Call, reply: ReserveR
     return { status: 'unlimited', holdId, expiresAt };
   }
   if (code === ReplyCode.INSUFFICIENT) {
-    emit?.({ type: 'sold-out', key, requested: qty, available });
-    return { status: 'insufficient', available };
+    ctx.soldOut.learn(key, available);
+    return soldOut(ctx, key, qty, available, false);
   }
   if (code === ReplyCode.LIMIT) {
     // { LIMIT, bought, limit }
@@ -172,4 +177,10 @@ function toResult(ctx: StoreContext, { key, qty, holdId }: Call, reply: ReserveR
     return { status: 'limit', limit, bought };
   }
   throw new Error(`reserve-stock: unexpected reply ${code} from the reserve script`);
+}
+
+/** A sold-out answer, from Redis or from memory (`cached`). */
+function soldOut(ctx: StoreContext, key: string, requested: number, available: number, cached: boolean): ReserveResult {
+  ctx.config.emit?.({ type: 'sold-out', key, requested, available, cached });
+  return { status: 'insufficient', available };
 }
