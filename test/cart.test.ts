@@ -221,8 +221,8 @@ describe('carts: the store', function () {
       { key: 'b', qty: 1 },
     ]);
     expect(log.of('sold-out')).to.deep.equal([
-      { type: 'sold-out', key: 'a', requested: 2, available: 1 },
-      { type: 'sold-out', key: 'b', requested: 1, available: 0 },
+      { type: 'sold-out', key: 'a', requested: 2, available: 1, cached: false },
+      { type: 'sold-out', key: 'b', requested: 1, available: 0, cached: false },
     ]);
   });
 });

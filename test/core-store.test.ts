@@ -311,7 +311,7 @@ describe('core: events', () => {
     expect(log.events).to.deep.equal([
       { type: 'reserved', key: 'sku', qty: 1, remaining: 0, holdId },
       { type: 'released', key: 'sku', holdId },
-      { type: 'sold-out', key: 'sku', requested: 1, available: 0 },
+      { type: 'sold-out', key: 'sku', requested: 1, available: 0, cached: false },
     ]);
   });
 

@@ -727,9 +727,9 @@ describe('fuzz: bad input never gives a 5xx, a crash or another sku\'s stock', f
                 } else {
                   expect(r.status, what).to.equal('insufficient');
                   const got = (r as { short: { key: string; requested: number; available: number }[] }).short;
-                  expect([...got].sort((x, y) => (x.key < y.key ? -1 : 1)), what).to.deep.equal(
-                    short.map(([k, q]) => ({ key: keys[k] as string, requested: q, available: left(k) })).sort((x, y) => (x.key < y.key ? -1 : 1)),
-                  );
+                  // Refused from memory (soldOutCacheMs), a cart lists the short lines memory knows of: some, never a line that is not short.
+                  expect(got, what).to.have.length.above(0);
+                  expect(short.map(([k, q]) => ({ key: keys[k] as string, requested: q, available: left(k) })), what).to.deep.include.members(got);
                 }
               }
             } else if (call.op === 'commit' || call.op === 'release') {
