@@ -176,6 +176,47 @@ describe('core: concurrency', function () {
       }
       expect(left).to.be.below(3);
     });
+
+    it('four processes with sold-out answers from memory (on by default), reserving and giving back at once: never oversold, no unit lost', async () => {
+      const prefix = shared.prefix();
+      const log = new EventLog();
+      // A store and a connection each: four processes, each with its own memory.
+      const stores = range(4).map(() => createStockStore({ redis: shared.client(), prefix, onEvent: log.onEvent }));
+      const one = stores[0] as StockStore;
+      const { stock } = stockKeys(prefix, 'hot');
+      await one.setStock('hot', 100);
+      const watcher = watchMinimum(() => shared.redis.get(stock));
+      const random = (n: number) => Math.floor(Math.random() * n);
+      let released = 0;
+      let committed = 0;
+      // Requests spread over 100 ms: the item sells out early, and each give-back lets some other buyer in.
+      const buyer = async (store: StockStore) => {
+        await sleep(random(100));
+        const qty = 1 + random(3);
+        const result = await store.reserve('hot', qty);
+        if (result.status === 'insufficient') expect(result.available, 'refused only for more than there was').to.be.below(qty);
+        if (result.status !== 'reserved') return;
+        expect(result.remaining).to.be.at.least(0);
+        await sleep(random(20));
+        const release = random(2) === 0;
+        const { changed } = await (release ? store.release(result.holdId) : store.commit(result.holdId));
+        expect(changed).to.equal(true);
+        if (release) released += qty;
+        else committed += qty;
+      };
+      await Promise.all(stores.flatMap((store) => range(250).map(() => buyer(store))));
+      const min = await watcher.stop();
+
+      expect(min, 'the figure never went below 0').to.be.at.least(0);
+      expect(committed, 'no oversell').to.be.at.most(100);
+      expect(await one.getHolds('hot')).to.deep.include({ count: 0, units: 0 });
+      expect(((await one.getStock('hot')) as number) + committed, 'no unit lost').to.equal(100);
+      const soldOut = log.of('sold-out');
+      for (const e of soldOut) expect(e.available).to.be.below(e.requested);
+      expect(soldOut.filter((e) => e.cached).length, 'refusals from memory').to.be.above(0);
+      expect(soldOut.filter((e) => !e.cached).length, 'refusals from Redis').to.be.above(0);
+      expect(released, 'units given back').to.be.above(0);
+    });
   });
 
   describe('initialisation: the loader runs exactly once', () => {

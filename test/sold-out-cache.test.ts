@@ -46,7 +46,7 @@ describe('sold-out answers from memory: the cache itself', () => {
 
   it('refuses only requests for more than the remembered figure', () => {
     const c = cache();
-    c.learn('a', 2);
+    c.learn('a', 2, c.mark());
     expect(c.refusal('a', 3)).to.equal(2);
     expect(c.refusal('a', 2)).to.equal(undefined);
     expect(c.refusal('a', 1)).to.equal(undefined);
@@ -55,7 +55,7 @@ describe('sold-out answers from memory: the cache itself', () => {
 
   it('never answers after its time', () => {
     const c = cache();
-    c.learn('a', 0);
+    c.learn('a', 0, c.mark());
     now += 99;
     expect(c.refusal('a', 1)).to.equal(0);
     now += 1;
@@ -64,21 +64,36 @@ describe('sold-out answers from memory: the cache itself', () => {
 
   it('a fresh refusal renews the time; forget drops the item at once; 0 ms remembers nothing', () => {
     const c = cache();
-    c.learn('a', 1);
+    c.learn('a', 1, c.mark());
     now += 80;
-    c.learn('a', 0);
+    c.learn('a', 0, c.mark());
     now += 80;
     expect(c.refusal('a', 1)).to.equal(0);
     c.forget('a');
     expect(c.refusal('a', 1)).to.equal(undefined);
     const off = new SoldOutCache(0, () => now);
-    off.learn('a', 0);
+    off.learn('a', 0, off.mark());
     expect(off.refusal('a', 1)).to.equal(undefined);
+  });
+
+  it('does not learn a refusal sent before a forget: its figure may predate the units given back', () => {
+    const c = cache();
+    const sent = c.mark();
+    c.forget('a');
+    c.learn('a', 0, sent);
+    expect(c.refusal('a', 1)).to.equal(undefined);
+    // Of any item: the count is shared, so a forget of another item costs a lesson, never a wrong answer.
+    const again = c.mark();
+    c.forget('b');
+    c.learn('a', 0, again);
+    expect(c.refusal('a', 1)).to.equal(undefined);
+    c.learn('a', 0, c.mark());
+    expect(c.refusal('a', 1)).to.equal(0);
   });
 
   it(`keeps at most ${SOLD_OUT_CACHE_ITEMS} items, the oldest going first`, () => {
     const c = cache();
-    for (let i = 0; i <= SOLD_OUT_CACHE_ITEMS; i++) c.learn(`sku-${i}`, 0);
+    for (let i = 0; i <= SOLD_OUT_CACHE_ITEMS; i++) c.learn(`sku-${i}`, 0, c.mark());
     expect(c.refusal('sku-0', 1)).to.equal(undefined);
     expect(c.refusal('sku-1', 1)).to.equal(0);
     expect(c.refusal(`sku-${SOLD_OUT_CACHE_ITEMS}`, 1)).to.equal(0);

@@ -58,7 +58,7 @@ export interface ShopMetrics {
 // One counter per event type: [name after the prefix, help].
 const COUNTERS: Record<StockEvent['type'], [string, string]> = {
   reserved: ['reserved_total', 'Reservations that held units.'],
-  'sold-out': ['sold_out_total', 'Reservations refused because fewer units were left than asked for.'],
+  'sold-out': ['sold_out_total', 'Reservations refused because fewer units were left than asked for, by what answered (redis, or memory: soldOutCacheMs).'],
   limit: ['limit_refusals_total', "Reservations refused because they would take a customer past the item's per-customer limit."],
   committed: ['committed_total', 'Holds made permanent (the order was placed).'],
   released: ['released_total', 'Holds given back before they expired (the order failed).'],
@@ -67,6 +67,9 @@ const COUNTERS: Record<StockEvent['type'], [string, string]> = {
   reconciled: ['reconciled_total', 'Reconciliations of a Redis figure against the database.'],
   error: ['errors_total', 'Failures of Redis or of the loader, by operation (each one a 503 or a retried settle).'],
 };
+
+// The labels an event type has besides `sku`.
+const LABELS: Partial<Record<StockEvent['type'], string[]>> = { error: ['operation'], 'sold-out': ['answered_by'] };
 
 // Seconds: a reservation is one Redis round trip, or a database read the first time.
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -83,7 +86,7 @@ export function createMetrics({ skuLabel = false }: MetricsOptions = {}): ShopMe
   const skuLabels = skuLabel ? ['sku'] : [];
   const counters = new Map(
     Object.entries(COUNTERS).map(([type, [name, help]]) => {
-      const labelNames = type === 'error' ? ['operation', ...skuLabels] : skuLabels;
+      const labelNames = [...(LABELS[type as StockEvent['type']] ?? []), ...skuLabels];
       return [type, new Counter({ name: METRIC_PREFIX + name, help, labelNames, registers: [registry] })];
     }),
   );
@@ -123,6 +126,7 @@ export function createMetrics({ skuLabel = false }: MetricsOptions = {}): ShopMe
     onEvent(event) {
       const labels = {
         ...(event.type === 'error' && { operation: event.operation }),
+        ...(event.type === 'sold-out' && { answered_by: event.cached ? 'memory' : 'redis' }),
         ...(skuLabel && event.key !== undefined && { sku: event.key }),
       };
       counters.get(event.type)?.inc(labels, amountOf(event));

@@ -39,6 +39,7 @@ export async function reserveInOneCall(
   const reportEach = (expired: number[]) => expired.forEach((n, i) => reportExpired(ctx, (cart[i] as CartLine).key, n));
   const deadline = Date.now() + config.initTimeoutMs;
   for (;;) {
+    const mark = ctx.soldOut.mark();
     const reply = await untilReaped(
       ctx,
       first,
@@ -57,7 +58,7 @@ export async function reserveInOneCall(
       },
     );
     reportEach(reply[2]);
-    if (reply[0] !== 'missing') return toCartResult(ctx, cart, keys, holdIds, reply);
+    if (reply[0] !== 'missing') return toCartResult(ctx, cart, keys, holdIds, reply, mark);
     if (Date.now() >= deadline) throw unavailable('Timed out waiting for the stock of the cart to be initialised');
     for (const line of reply[1]) await loadFigure(ctx, keys[line - 1] as StockKeys, (cart[line - 1] as CartLine).key, loader);
   }
@@ -69,7 +70,14 @@ export function lineLimit(options: CartOptions | undefined, key: string): number
   return typeof limit === 'function' ? limit(key) : limit;
 }
 
-async function toCartResult(ctx: StoreContext, cart: CartLine[], keys: StockKeys[], holdIds: string[], [status, list]: CartReply): Promise<CartResult> {
+async function toCartResult(
+  ctx: StoreContext,
+  cart: CartLine[],
+  keys: StockKeys[],
+  holdIds: string[],
+  [status, list]: CartReply,
+  mark: number,
+): Promise<CartResult> {
   const emit = ctx.config.emit;
   if (status === 'limit') {
     const over = [];
@@ -86,7 +94,7 @@ async function toCartResult(ctx: StoreContext, cart: CartLine[], keys: StockKeys
     for (let i = 0; i < list.length; i += 2) {
       const { key, qty } = cart[(list[i] as number) - 1] as CartLine;
       const available = list[i + 1] as number;
-      ctx.soldOut.learn(key, available);
+      ctx.soldOut.learn(key, available, mark);
       emit?.({ type: 'sold-out', key, requested: qty, available, cached: false });
       short.push({ key, requested: qty, available });
     }

@@ -23,6 +23,8 @@ interface Call {
   customer: string;
   /** The call's own limit, '' for the item's. */
   limit: number | '';
+  /** The sold-out memory's mark as the call was sent (see ./sold-out-cache). */
+  mark: number;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function reserveItem(
     qty,
     holdMs: holdMsOf(ctx.config, options?.holdSeconds),
     ...limitOf(options),
+    mark: ctx.soldOut.mark(),
   };
   // A request with its own hold id may be the retry of one Redis granted: only Redis can replay that.
   if (options?.holdId === undefined) {
@@ -153,7 +156,7 @@ function onLateReply(ctx: StoreContext, call: Call): (late: QuickReserveReply) =
   };
 }
 
-function toResult(ctx: StoreContext, { key, qty, holdId }: Call, reply: ReserveReply): ReserveResult {
+function toResult(ctx: StoreContext, { key, qty, holdId, mark }: Call, reply: ReserveReply): ReserveResult {
   const [code, available, expiresAt = 0, expired = 0, replayed = 0] = reply;
   // A replayed answer (a resent command) reserved nothing: nothing to report.
   const emit = replayed === 1 ? undefined : ctx.config.emit;
@@ -167,7 +170,7 @@ function toResult(ctx: StoreContext, { key, qty, holdId }: Call, reply: ReserveR
     return { status: 'unlimited', holdId, expiresAt };
   }
   if (code === ReplyCode.INSUFFICIENT) {
-    ctx.soldOut.learn(key, available);
+    ctx.soldOut.learn(key, available, mark);
     return soldOut(ctx, key, qty, available, false);
   }
   if (code === ReplyCode.LIMIT) {

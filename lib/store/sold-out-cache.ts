@@ -24,6 +24,15 @@ interface Remembered {
 
 export class SoldOutCache {
   private readonly items = new Map<string, Remembered>();
+  /**
+   * Forgets so far, of any item (the store's own reaping included). A
+   * refusal Redis sent before a forget may say fewer units than are back by
+   * now, and its handling can end after the forget's (a call that sent
+   * first may take more steps after its reply than one that sent later):
+   * it is not learnt. Counted for all items at once, which only ever learns
+   * less: the next request asks Redis.
+   */
+  private forgets = 0;
 
   /** `ms` 0 remembers nothing. `now` is the clock (tests). */
   constructor(
@@ -45,9 +54,17 @@ export class SoldOutCache {
     return qty > remembered.available ? remembered.available : undefined;
   }
 
-  /** Remembers that Redis refused a request for `key` with `available` units left. */
-  learn(key: string, available: number): void {
-    if (this.ms === 0) return;
+  /** What to pass to `learn` for a request about to be sent to Redis. */
+  mark(): number {
+    return this.forgets;
+  }
+
+  /**
+   * Remembers that Redis refused a request for `key` with `available` units
+   * left, unless the store forgot something since the request's `mark`.
+   */
+  learn(key: string, available: number, mark: number): void {
+    if (this.ms === 0 || mark !== this.forgets) return;
     // Delete first so that the item moves to the end: the oldest entries go first when full.
     this.items.delete(key);
     if (this.items.size >= SOLD_OUT_CACHE_ITEMS) this.items.delete(this.items.keys().next().value as string);
@@ -56,6 +73,7 @@ export class SoldOutCache {
 
   /** Units of `key` may have come back: ask Redis next time. */
   forget(key: string): void {
+    this.forgets++;
     this.items.delete(key);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Recording a chaos phase (./checks.ts reads the records): one buyer's
- * POST /orders as the buyer saw it, a worker's `GET /stats`, and a sku's
+ * POST /orders as the buyer saw it, a worker's `GET /stats` and sold-out
+ * counts (`GET /metrics`), and a sku's
  * books in the database (with a limited product's units per customer)
  * beside its figure, read with a plain GET and by reconcile (which then
  * fixes it).
@@ -9,6 +10,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { stockKeys, type StockStore } from '../../lib';
 import type { Database } from '../../example/db/database';
 import type { OrderStats } from '../../example/ops/metrics';
+import { parseMetrics } from '../helpers/prometheus';
 import type { Attempt, Kind, SkuRecord } from './checks';
 
 /** Who is buying, named by X-Customer-Id with the workers' admin token: an Idempotency-Key is its customer's, and a limit counts against them. */
@@ -57,10 +59,26 @@ export async function attemptOrder(
 }
 
 /** A worker's count of its order transactions and their outcomes. */
+async function getOk(url: string, path: string): Promise<Response> {
+  const res = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(5000) });
+  if (res.status !== 200) throw new Error(`GET ${url}${path}: ${res.status}`);
+  return res;
+}
+
 export async function readStats(url: string): Promise<OrderStats> {
-  const res = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(5000) });
-  if (res.status !== 200) throw new Error(`GET ${url}/stats: ${res.status}`);
-  return (await res.json()) as OrderStats;
+  return (await (await getOk(url, '/stats')).json()) as OrderStats;
+}
+
+/** A worker's sold-out answers so far, by what answered: its memory (soldOutCacheMs) or Redis. */
+export interface SoldOutCounts {
+  memory: number;
+  redis: number;
+}
+
+export async function readSoldOut(url: string): Promise<SoldOutCounts> {
+  const samples = parseMetrics(await (await getOk(url, '/metrics')).text());
+  const of = (by: keyof SoldOutCounts) => samples.get(`reserve_stock_sold_out_total{answered_by="${by}"}`) ?? 0;
+  return { memory: of('memory'), redis: of('redis') };
 }
 
 /**

@@ -45,7 +45,7 @@ import {
   type PhaseSummary,
   type WorkerTally,
 } from './checks';
-import { attemptOrder, readStats, recordSku } from './record';
+import { attemptOrder, readSoldOut, readStats, recordSku } from './record';
 
 const DATABASE_URL = process.env.DATABASE_URL || 'mysql://root@127.0.0.1:3306/test';
 const WORKERS = 3;
@@ -313,7 +313,8 @@ class Chaos {
     const skus = this.skus.get(kind) as string[];
     // The limited product is bought by bursts (see buy), not from here.
     const active = kind === 'loader-fail' ? [skus[0] as string] : skus.filter((sku) => sku !== this.limited.get(kind));
-    const statsBefore = new Map(await Promise.all(this.workers.map(async (_, i) => [this.workerIds[i] as number, await readStats(this.urlOf(i))] as const)));
+    const statsBefore = await this.perWorker(readStats);
+    const soldOutBefore = await this.perWorker(readSoldOut);
     const begin = Date.now();
     const stopAt = begin + PHASE_MS;
     const moments = (this.schedule.get(kind)?.offsets ?? []).map((o) => begin + o);
@@ -330,9 +331,15 @@ class Chaos {
     await this.holdsSettled(skus);
     // The workers that lived through the phase (a killed one took its counts with it).
     const workers: WorkerTally[] = [];
+    const soldOut = { memory: 0, redis: 0 };
     for (const [i, worker] of this.workerIds.entries()) {
       const before = statsBefore.get(worker);
       if (before) workers.push({ worker, before, after: await readStats(this.urlOf(i)) });
+      const counted = soldOutBefore.get(worker);
+      if (!counted) continue;
+      const now = await readSoldOut(this.urlOf(i));
+      soldOut.memory += now.memory - counted.memory;
+      soldOut.redis += now.redis - counted.redis;
     }
     const attempts = this.attempts.filter((a) => a.kind === kind);
     const acked = new Set(attempts.filter((a) => a.orderId !== undefined).map((a) => a.orderId as number));
@@ -341,7 +348,15 @@ class Chaos {
     for (const sku of skus) records.push(await recordSku(sku, services, acked));
     this.records.push({ kind, initial: INITIAL_STOCK, attempts, faults: this.faults.filter((f) => f.kind === kind), workers, skus: records });
     const left = records.reduce((sum, r) => sum + r.dbStock, 0);
-    process.stdout.write(`  ${kind}: ${attempts.length} requests, ${left} of ${skus.length * INITIAL_STOCK} units left\n`);
+    process.stdout.write(
+      `  ${kind}: ${attempts.length} requests, ${left} of ${skus.length * INITIAL_STOCK} units left; ` +
+        `sold-out answers of the workers that lived through it: ${soldOut.memory} from memory, ${soldOut.redis} from Redis\n`,
+    );
+  }
+
+  /** What `read` answers for each worker, by the worker's id. */
+  private async perWorker<T>(read: (url: string) => Promise<T>): Promise<Map<number, T>> {
+    return new Map(await Promise.all(this.workers.map(async (_, i) => [this.workerIds[i] as number, await read(this.urlOf(i))] as const)));
   }
 
   /**

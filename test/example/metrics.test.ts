@@ -9,7 +9,8 @@ import { addProduct, openShop, order, useShop, type Shop } from './shop';
 const FOLLOWED = [
   'reserve_stock_reserved_total',
   'reserve_stock_reserved_units_total',
-  'reserve_stock_sold_out_total',
+  'reserve_stock_sold_out_total{answered_by="redis"}',
+  'reserve_stock_sold_out_total{answered_by="memory"}',
   'reserve_stock_limit_refusals_total',
   'reserve_stock_committed_total',
   'reserve_stock_released_total',
@@ -53,15 +54,18 @@ describe('example app: GET /metrics', () => {
   it('counts exactly what a sale did', async () => {
     const sku = await addProduct(shop, 3, 'metrics');
     const before = await followed();
+    const seen = shop.events.length;
     await order(shop, sku, 2).expect(201); // loads the figure, reserves 2, commits
     await order(shop, sku, 1, 'decline').expect(402); // reserves 1, releases it
     await order(shop, sku, 1).expect(201);
-    await order(shop, sku, 1).expect(409);
-    await order(shop, sku, 5).expect(409);
+    await order(shop, sku, 1).expect(409); // Redis's answer: the store remembers 0 left
+    await order(shop, sku, 5).expect(409); // from memory, unless soldOutCacheMs ran out in between
+    const fromMemory = shop.events.slice(seen).filter((e) => e.type === 'sold-out' && e.cached).length;
     await expectMoved(before, {
       reserve_stock_reserved_total: 3,
       reserve_stock_reserved_units_total: 4,
-      reserve_stock_sold_out_total: 2,
+      'reserve_stock_sold_out_total{answered_by="redis"}': 2 - fromMemory,
+      'reserve_stock_sold_out_total{answered_by="memory"}': fromMemory,
       reserve_stock_committed_total: 2,
       reserve_stock_released_total: 1,
       reserve_stock_initialised_total: 1,
