@@ -113,7 +113,7 @@ describe('chaos checks: a phase with no fault', function () {
       const acked = new Set(attempts.filter((a) => a.orderId !== undefined).map((a) => a.orderId as number));
       const records = [];
       for (const sku of mine) records.push(await recordSku(sku, { db, store, redis, prefix }, acked));
-      return { kind: 'none', initial: INITIAL, attempts, faults: [], workers: [{ worker: 0, before, after }], skus: records };
+      return { kind: 'none', initial: Object.fromEntries(mine.map((sku) => [sku, INITIAL])), attempts, faults: [], workers: [{ worker: 0, before, after }], skus: records };
     } finally {
       await server.close();
     }

@@ -83,8 +83,8 @@ export interface SkuRecord {
 
 export interface PhaseRecord {
   kind: Kind;
-  /** Every sku's stock at the start. */
-  initial: number;
+  /** Each sku's stock at the start. */
+  initial: Record<string, number>;
   attempts: Attempt[];
   faults: Fault[];
   workers: WorkerTally[];
@@ -144,8 +144,10 @@ export function checkPhase(record: PhaseRecord, options: CheckOptions): { failur
 
   // The database's books: never oversold, stock + sold == initial, no order nobody was told of but for an unanswered request.
   for (const s of record.skus) {
-    if (s.unitsOrdered > record.initial) fail(`${s.sku}: oversold, ${s.unitsOrdered} units in orders > ${record.initial}`);
-    if (s.dbStock + s.unitsOrdered !== record.initial) fail(`${s.sku}: database stock ${s.dbStock} + sold ${s.unitsOrdered} != ${record.initial}`);
+    const initial = record.initial[s.sku];
+    if (initial === undefined) fail(`${s.sku}: no initial stock recorded`);
+    else if (s.unitsOrdered > initial) fail(`${s.sku}: oversold, ${s.unitsOrdered} units in orders > ${initial}`);
+    else if (s.dbStock + s.unitsOrdered !== initial) fail(`${s.sku}: database stock ${s.dbStock} + sold ${s.unitsOrdered} != ${initial}`);
     if (s.dbStock < 0) fail(`${s.sku}: database stock ${s.dbStock} < 0`);
     const unanswered = attempts.filter((a) => a.sku === s.sku && (a.outcome === 'net' || a.outcome === 'timeout')).length;
     if (s.unacked > unanswered) fail(`${s.sku}: ${s.unacked} orders no client was told of, but only ${unanswered} requests went unanswered`);

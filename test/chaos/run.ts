@@ -17,7 +17,10 @@
  * sells a product limited per customer, which a few named customers
  * (X-Customer-Id) hit with bursts of parallel orders: the order rows must
  * show none past the limit (past a bound, after a fault that loses Redis
- * data: see checkLimits).
+ * data: see checkLimits). And each phase's second sku is scarce: it sells out
+ * early, so that the workers answer its later orders from their sold-out
+ * memory (soldOutCacheMs) through the fault, under the same invariants; the
+ * run fails if no answer ever came from memory.
  * Exits 1 when any invariant fails. Only loopback addresses; every fault goes
  * to the private redis-server, never the shared one.
  */
@@ -58,6 +61,12 @@ const CLIENT_TIMEOUT_MS = 10_000;
 const GRACE_MS = 4_000;
 const INITIAL_STOCK = 4000;
 const SKUS_PER_PHASE = 2;
+/**
+ * The stock of each phase's second sku (all but loader-fail's): it sells out
+ * early in the phase, so that the rest of its orders are sold-out answers,
+ * most of them from the workers' memory (soldOutCacheMs), through the fault.
+ */
+const SCARCE_STOCK = 50;
 /** Each phase's limited product: its per-customer limit, the customers who buy it, and how they buy. */
 const LIMIT = 3;
 const LIMITED_CUSTOMERS = 5;
@@ -131,6 +140,14 @@ class Chaos {
   /** Each phase's skus; the last one is its limited product (see `limited`). */
   readonly skus = new Map<Kind, string[]>();
   readonly limited = new Map<Kind, string>();
+  /** The skus whose stock is not INITIAL_STOCK (see SCARCE_STOCK). */
+  private readonly initial = new Map<string, number>();
+  /** Cached sold-out answers of the workers that lived through each phase, summed. */
+  soldOutFromMemory = 0;
+
+  initialOf(sku: string): number {
+    return this.initial.get(sku) ?? INITIAL_STOCK;
+  }
   readonly records: PhaseRecord[] = [];
   readonly inDoubt: InDoubtCounts = new Map();
   readonly failures: string[] = [];
@@ -173,7 +190,8 @@ class Chaos {
     for (const kind of KINDS) {
       const count = kind === 'loader-fail' ? 1 + INJECTIONS_PER_PHASE : SKUS_PER_PHASE;
       const skus = Array.from({ length: count }, (_, i) => `chaos-${this.suffix}-${kind}-${i}`);
-      for (const sku of skus) await this.db.Product.create({ sku, name: `chaos ${kind}`, stock: INITIAL_STOCK });
+      if (kind !== 'loader-fail') this.initial.set(skus[1] as string, SCARCE_STOCK);
+      for (const sku of skus) await this.db.Product.create({ sku, name: `chaos ${kind}`, stock: this.initialOf(sku) });
       const limited = `chaos-${this.suffix}-${kind}-limited`;
       await this.db.Product.create({ sku: limited, name: `chaos ${kind}, ${LIMIT} per customer`, stock: INITIAL_STOCK, perCustomerLimit: LIMIT });
       this.skus.set(kind, [...skus, limited]);
@@ -346,10 +364,12 @@ class Chaos {
     const services = { db: this.db, store: this.store, redis: this.client, prefix: this.prefix };
     const records = [];
     for (const sku of skus) records.push(await recordSku(sku, services, acked));
-    this.records.push({ kind, initial: INITIAL_STOCK, attempts, faults: this.faults.filter((f) => f.kind === kind), workers, skus: records });
+    const initial = Object.fromEntries(skus.map((sku) => [sku, this.initialOf(sku)]));
+    this.records.push({ kind, initial, attempts, faults: this.faults.filter((f) => f.kind === kind), workers, skus: records });
+    this.soldOutFromMemory += soldOut.memory;
     const left = records.reduce((sum, r) => sum + r.dbStock, 0);
     process.stdout.write(
-      `  ${kind}: ${attempts.length} requests, ${left} of ${skus.length * INITIAL_STOCK} units left; ` +
+      `  ${kind}: ${attempts.length} requests, ${left} of ${Object.values(initial).reduce((sum, n) => sum + n, 0)} units left; ` +
         `sold-out answers of the workers that lived through it: ${soldOut.memory} from memory, ${soldOut.redis} from Redis\n`,
     );
   }
@@ -525,6 +545,8 @@ async function main(): Promise<number> {
     // The limited products were put to the test: some orders met the limit.
     const limitRefusals = chaos.attempts.filter((a) => a.outcome === 409 && a.code === LIMIT_REACHED).length;
     if (limitRefusals === 0) chaos.fail(`no order met a per-customer limit (${LIMIT_REACHED}): the limited products were never put to the test`);
+    // The scarce skus sold out: the workers' sold-out memory answered some of their orders, under every invariant above.
+    if (chaos.soldOutFromMemory === 0) chaos.fail('no sold-out answer came from memory: the sold-out cache was never put to the test');
     const { sold, expected, missing } = await finalChecks(chaos);
     const total = chaos.attempts.length;
     const counts = (pred: (a: Attempt) => boolean) => chaos.attempts.filter(pred).length;
