@@ -6,8 +6,8 @@
  */
 import { Redis } from 'ioredis';
 import { deleteKeys } from './common';
-import { BenchDb, type SaleOutcome } from './sql';
-import { orderApp } from './sql-checkout';
+import { orderApp, type SaleOutcome } from './order-route';
+import { BenchDb } from './sql';
 import type { Item, ServerFactory } from './types';
 
 export const createServer: ServerFactory = async (config) => {
