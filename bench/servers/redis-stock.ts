@@ -8,6 +8,7 @@ import type { RequestListener } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { StockStore } from '../../lib';
 import { deleteKeys } from './common';
+import { countCommands } from './count-commands';
 import { auditFigures } from './sql';
 import type { ContenderServer, Item, ServerConfig } from './types';
 
@@ -32,6 +33,7 @@ export function redisStockServer(
   return {
     handler: app((sku, qty) => soldBySku.set(sku, (soldBySku.get(sku) ?? 0) + qty)),
     dbTransactions: () => 0,
+    redisCommands: countCommands(redis),
     busy: () => 0,
     async prepare(items: Item[]) {
       for (const { sku, stock } of items) await figures.set(sku, stock);

@@ -21,6 +21,7 @@ export function sqlCheckoutServer(design: SqlDesign): ServerFactory {
     return {
       handler: orderApp((sku, qty, payment) => design.sell(db, sku, qty, payment)),
       dbTransactions: () => db.transactions,
+      redisCommands: () => 0,
       busy: () => db.busy(),
       prepare: (items: Item[]) => design.prepare(db, items),
       audit: (items: Item[]) => db.audit(items, design.stockTable),
