@@ -174,8 +174,9 @@ export function markdown(report: BenchReport): string {
           `duration, and so do store and redis-benchmark, and store-replica and store-wait1, in ${settings.alternatingRounds} rounds, ` +
           "so that the shared machine's drifting load falls on every side of those ratios alike. "
         : '') +
-      'Latencies in ms over all answers. `sold` is counted in the database (paid orders; the store for gate and ' +
-      'the data layer) afterwards, `oversold` is units sold beyond the stock. `errors` are timeouts, connection ' +
+      'Latencies in ms over all answers. `sold` is counted in the database (paid orders) afterwards; for gate, raw-seed ' +
+      'and store-route, which have no database, it is the units their handler answered 201 for, checked against the figure ' +
+      'left in Redis; for the data layer, in the store. `oversold` is units sold beyond the stock. `errors` are timeouts, connection ' +
       "errors and 5xx. `db tx/1k` is database transactions per 1,000 requests from the server's own counter. " +
       "`redis cmd/1k` is Redis commands per 1,000 requests from the server's own counter of what its connection sent " +
       '(a script\'s call is one, whatever it runs inside; the shared Redis\'s own count would take in other clients\' too).',
