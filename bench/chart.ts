@@ -5,6 +5,8 @@ import { DATA_ROWS, SCENARIOS, type Row, type RowContender } from './results';
 const COLORS: Record<RowContender, string> = {
   bare: '#9e9e9e',
   gate: '#1e88e5',
+  'raw-seed': '#90caf9',
+  'store-route': '#3949ab',
   checkout: '#43a047',
   'mysql-row': '#e53935',
   'mysql-buckets': '#fb8c00',

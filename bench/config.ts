@@ -47,11 +47,12 @@ export interface BenchSettings {
   /** One server process per contender for all its scenarios (else one per contender and scenario). */
   reuseServers: boolean;
   /**
-   * bare and gate are loaded in up to this many alternating rounds (A B,
-   * B A, ...) of whole seconds that add up to `durationSec`; store and
-   * redis-benchmark at the data layer in this many. 1: one stretch each.
+   * bare, gate, raw-seed and store-route take turns in up to this many
+   * rounds (A B C D, D C B A, ...) of whole seconds that add up to
+   * `durationSec`; the data layer's pairs (store and redis-benchmark,
+   * store-replica and store-wait1) in this many. 1: one stretch each.
    */
-  pairedRounds: number;
+  alternatingRounds: number;
   /** Which scenarios run over HTTP. */
   runScenarios: readonly Scenario[];
   /** The data-layer store bench: total calls and concurrent callers. */
@@ -94,7 +95,7 @@ export function fullSettings(outDir: string): BenchSettings {
     },
     contenders: CONTENDERS,
     reuseServers: false,
-    pairedRounds: 15,
+    alternatingRounds: 15,
     runScenarios: SCENARIOS,
     store: { calls: 300_000, concurrency: 50, maxSec: 30 },
     waitReplicas: { calls: 300_000 },
@@ -116,7 +117,7 @@ export function quickSettings(outDir: string): BenchSettings {
     ...full,
     quick: true,
     reuseServers: true,
-    pairedRounds: 1,
+    alternatingRounds: 1,
     warmupSec: 0,
     requestTimeoutSec: 5,
     drainTimeoutMs: 15_000,

@@ -39,7 +39,7 @@ export async function runDataLayer(settings: BenchSettings, runId: string, step:
         }),
       );
     };
-    await alternateRounds(Math.max(1, settings.pairedRounds), store.calls, [runStore, runBenchmark]);
+    await alternateRounds(Math.max(1, settings.alternatingRounds), store.calls, [runStore, runBenchmark]);
     const storeRun = mergeDataResults(storeRuns);
     out.push(dataRow(DATA_ROWS.store, storeRun.calls, storeRun));
     const rb = mergeRedisBenchmarks(benchRuns);
@@ -57,6 +57,7 @@ export async function runDataLayer(settings: BenchSettings, runId: string, step:
         errors: rb.calls - rb.reserved,
         oversold: 0,
         dbTxPer1k: 0,
+        redisCallsPer1k: null,
       },
       detail: { contender, scenario, p99Reject: null, requests: rb.calls, byStatus: {}, notes: rb.notes },
     });

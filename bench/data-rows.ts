@@ -1,7 +1,7 @@
 /** The data layer's job results as rows of the report. */
 import type { DataJobResult } from './data-main';
 import type { RowContender, RowRun } from './results';
-import { percentiles } from './stats';
+import { per1k, percentiles } from './stats';
 
 export function dataRow([scenario, contender]: readonly [string, RowContender], calls: number, r: DataJobResult): RowRun {
   return {
@@ -14,7 +14,8 @@ export function dataRow([scenario, contender]: readonly [string, RowContender], 
       rejected: r.rejected,
       errors: r.errors,
       oversold: r.oversold,
-      dbTxPer1k: calls > 0 ? Math.round((r.dbTransactions / calls) * 10_000) / 10 : 0,
+      dbTxPer1k: per1k(r.dbTransactions, calls),
+      redisCallsPer1k: null,
     },
     detail: { contender, scenario, p99Reject: null, requests: calls, byStatus: {}, notes: r.notes },
   };

@@ -8,12 +8,14 @@ import { runLoad, type LoadResult } from './load';
 import { Child, type ServerStats } from './process';
 import type { Contender, Row, RowRun, Scenario } from './results';
 import type { Audit, Item, ServerConfig } from './servers/types';
-import { percentiles } from './stats';
+import { per1k, percentiles } from './stats';
 
 /** Short codes for skus and key prefixes: names stay short in Redis and MySQL. */
 export const SHORT: Record<string, string> = {
   bare: 'ba',
   gate: 'ga',
+  'raw-seed': 'rs',
+  'store-route': 'sr',
   checkout: 'co',
   'mysql-row': 'mr',
   'mysql-buckets': 'mb',
@@ -154,7 +156,7 @@ async function closeRun(run: HttpRun, settings: BenchSettings, progress: (line: 
     const audit = await child.request<Audit>({ type: 'audit', items });
     notes.push(...audit.notes);
     return {
-      row: httpRow(contender, scenario, run.load, run.before, after, audit, notes),
+      row: httpRow(run, run.load, run.before, after, audit),
       detail: {
         contender,
         scenario,
@@ -178,15 +180,7 @@ function phase(progress: (line: string) => void, text: string): void {
   progress(text);
 }
 
-function httpRow(
-  contender: Contender,
-  scenario: Scenario,
-  load: LoadResult,
-  before: ServerStats,
-  after: ServerStats,
-  audit: Audit,
-  notes: string[],
-): Row {
+function httpRow({ contender, scenario, notes }: HttpRun, load: LoadResult, before: ServerStats, after: ServerStats, audit: Audit): Row {
   let unexpected = 0;
   let serverErrors = 0;
   for (const [status, count] of Object.entries(load.byStatus)) {
@@ -199,7 +193,7 @@ function httpRow(
   }
   if (load.timeouts > 0) notes.push(`${load.timeouts} timeout(s)`);
   // Requests the server received (its own counter): those still in flight
-  // when the load stopped ran their transactions too.
+  // when the load stopped ran their transactions and Redis commands too.
   const requests = after.requests - before.requests;
   const lat = percentiles(load.latency.all);
   return {
@@ -211,7 +205,8 @@ function httpRow(
     rejected: load.byStatus[409] ?? 0,
     errors: load.errors + serverErrors + unexpected,
     oversold: audit.oversold,
-    dbTxPer1k: requests > 0 ? Math.round(((after.dbTransactions - before.dbTransactions) / requests) * 10_000) / 10 : 0,
+    dbTxPer1k: per1k(after.dbTransactions - before.dbTransactions, requests),
+    redisCallsPer1k: per1k(after.redisCommands - before.redisCommands, requests),
   };
 }
 

@@ -21,6 +21,7 @@ export type ChildReply = { id: number; ok: true; result: unknown } | { id: numbe
 
 export interface ServerStats {
   dbTransactions: number;
+  redisCommands: number;
   busy: number;
   inFlight: number;
   connections: number;

@@ -15,6 +15,10 @@ export function computeRatios(rows: Row[], details: RunDetail[], script?: Script
   const gateReject = details.find((d) => d.contender === 'gate' && d.scenario === 'flash')?.p99Reject;
   return {
     gateOverBare: ratio(row('gate', 'flash')?.rps, row('bare', 'flash')?.rps),
+    gateOverRawSeed: ratio(row('gate', 'flash')?.rps, row('raw-seed', 'flash')?.rps),
+    steadyGateOverRawSeed: ratio(row('gate', 'steady')?.rps, row('raw-seed', 'steady')?.rps),
+    storeRouteOverRawSeed: ratio(row('store-route', 'flash')?.rps, row('raw-seed', 'flash')?.rps),
+    flashRedisCallsPer1k: row('gate', 'flash')?.redisCallsPer1k ?? null,
     p99RejectOverBare: ratio(gateReject, row('bare', 'flash')?.p99),
     flashDbTxMysqlRowOverCheckout: ratio(row('mysql-row', 'flash')?.dbTxPer1k, row('checkout', 'flash')?.dbTxPer1k),
     flashDataOverMysqlRow: ratio(dataRow(DATA_ROWS.flashCheckout)?.rps, dataRow(DATA_ROWS.flashMysqlRow)?.rps),

@@ -4,7 +4,7 @@
  * report shows them, and test/bench.test.ts checks a run against them.
  */
 /** The HTTP contenders, each a server of its own (./servers/). */
-export const CONTENDERS = ['bare', 'gate', 'checkout', 'mysql-row', 'mysql-buckets', 'decrby'] as const;
+export const CONTENDERS = ['bare', 'gate', 'raw-seed', 'store-route', 'checkout', 'mysql-row', 'mysql-buckets', 'decrby'] as const;
 export type Contender = (typeof CONTENDERS)[number];
 
 /** The HTTP scenarios. */
@@ -49,10 +49,16 @@ export interface Row {
   oversold: number;
   /** Database transactions per 1,000 requests, from the server's own counter. */
   dbTxPer1k: number;
+  /**
+   * Redis commands per 1,000 requests, from the server's own counter (a
+   * script's call is one, whatever it runs inside); null where not measured
+   * (the data layer).
+   */
+  redisCallsPer1k: number | null;
 }
 
 /** A row's fields, in the JSON's order. */
-export const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', 'sold', 'rejected', 'errors', 'oversold', 'dbTxPer1k'] as const satisfies readonly (keyof Row)[];
+export const ROW_KEYS = ['contender', 'scenario', 'rps', 'p50', 'p99', 'p999', 'sold', 'rejected', 'errors', 'oversold', 'dbTxPer1k', 'redisCallsPer1k'] as const satisfies readonly (keyof Row)[];
 
 /** The script scenario's figures (./script.ts): Redis-side µs per call over the article's script's, bytes, the longest reaping call. */
 export interface ScriptRatios {
@@ -93,6 +99,14 @@ export const SCRIPT_RATIO_KEYS = [
 
 export interface Ratios extends ScriptRatios {
   gateOverBare: number | null;
+  /** req/s of the gate / of the article's script in a hand-written route, flash sale. */
+  gateOverRawSeed: number | null;
+  /** The same in the steady scenario. */
+  steadyGateOverRawSeed: number | null;
+  /** req/s of store.reserve() + commit() in a hand-written route / of the article's script, flash sale. */
+  storeRouteOverRawSeed: number | null;
+  /** The gate's Redis commands per 1,000 requests in the flash sale. */
+  flashRedisCallsPer1k: number | null;
   p99RejectOverBare: number | null;
   flashDbTxMysqlRowOverCheckout: number | null;
   flashDataOverMysqlRow: number | null;
@@ -111,6 +125,10 @@ export interface Ratios extends ScriptRatios {
 
 export const RATIO_KEYS = [
   'gateOverBare',
+  'gateOverRawSeed',
+  'steadyGateOverRawSeed',
+  'storeRouteOverRawSeed',
+  'flashRedisCallsPer1k',
   'p99RejectOverBare',
   'flashDbTxMysqlRowOverCheckout',
   'flashDataOverMysqlRow',

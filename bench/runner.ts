@@ -29,8 +29,12 @@ export interface BenchReport {
   elapsedSec: number;
 }
 
-/** Loaded in alternating segments when `pairedRounds` > 1. */
-const PAIRED: Contender[] = ['bare', 'gate'];
+/**
+ * Loaded in turns when `alternatingRounds` > 1: the gate beside the HTTP
+ * ceiling (bare), the article's script (raw-seed) and the store without
+ * the middleware (store-route), the ratios that show where its cost is.
+ */
+const IN_TURNS: Contender[] = ['bare', 'gate', 'raw-seed', 'store-route'];
 
 export async function runBench(settings: BenchSettings, reporter: Reporter = silentReporter): Promise<BenchReport> {
   const started = Date.now();
@@ -81,15 +85,15 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
         }
       }
     } else {
-      // A fresh process for every contender and scenario. bare and gate,
-      // whose ratio is the closest call, are loaded in alternating segments
-      // (A B B A ...) so that the machine's drifting load falls on both alike.
+      // A fresh process for every contender and scenario. Those IN_TURNS,
+      // whose ratios are the closest calls, take turns in rounds (A B C D,
+      // D C B A, ...) so that the machine's drifting load falls on all alike.
       for (const scenario of settings.runScenarios) {
         const sc = settings.scenarios[scenario];
-        const paired = settings.pairedRounds > 1 ? PAIRED.filter((c) => settings.contenders.includes(c)) : [];
+        const inTurns = settings.alternatingRounds > 1 ? IN_TURNS.filter((c) => settings.contenders.includes(c)) : [];
         const groups: Contender[][] =
-          paired.length === 2
-            ? [paired, ...settings.contenders.filter((c) => !paired.includes(c)).map((c) => [c])]
+          inTurns.length > 1
+            ? [inTurns, ...settings.contenders.filter((c) => !inTurns.includes(c)).map((c) => [c])]
             : settings.contenders.map((c) => [c]);
         for (const group of groups) {
           await limit.ensure();
@@ -101,7 +105,7 @@ export async function runBench(settings: BenchSettings, reporter: Reporter = sil
             for (const [i, contender] of group.entries()) {
               runs.push(await openRun(children[i] as Child, settings, runId, contender, scenario, progress));
             }
-            const rounds = runs.length > 1 ? roundsFor(sc.durationSec, settings.pairedRounds) : 1;
+            const rounds = runs.length > 1 ? roundsFor(sc.durationSec, settings.alternatingRounds) : 1;
             const seconds = sc.durationSec / rounds;
             for (let r = 0; r < rounds; r++) {
               for (const run of r % 2 === 0 ? runs : [...runs].reverse()) await loadSegment(run, settings, seconds, progress);
@@ -154,7 +158,8 @@ function summary(row: Row): string {
   const fmt = (x: number | null) => (x === null ? '-' : String(x));
   return (
     `${row.scenario} · ${row.contender}: ${Math.round(row.rps)}/s, p50 ${fmt(row.p50)} p99 ${fmt(row.p99)} ms, ` +
-    `sold ${fmt(row.sold)}, 409 ${row.rejected}, errors ${row.errors}, oversold ${row.oversold}, tx/1k ${row.dbTxPer1k}`
+    `sold ${fmt(row.sold)}, 409 ${row.rejected}, errors ${row.errors}, oversold ${row.oversold}, tx/1k ${row.dbTxPer1k}, ` +
+    `redis cmd/1k ${fmt(row.redisCallsPer1k)}`
   );
 }
 

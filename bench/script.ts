@@ -34,7 +34,7 @@ import { raisePriority } from '../test/helpers/ping-poller';
 import { RedisServer } from '../test/helpers/redis-server';
 import { SLOWLOG_READ, watchRedis } from '../test/helpers/watch-redis';
 import type { ScriptSettings } from './config';
-import { SEED_LUA } from './seed-script';
+import { SEED_NOT_ENOUGH, seedStockCommand } from './seed-script';
 
 /** The paths measured, the article's first. */
 export const SCRIPT_PATHS = ['seed', 'seed-sold-out', 'reserve', 'reserve-limited', 'sold-out', 'sold-out-held', 'commit', 'release'] as const;
@@ -147,8 +147,7 @@ async function evalshaUsec(admin: Redis, calls: number, path: ScriptPath): Promi
 /** Each path's preparation, on its own item. */
 async function preparePaths(client: Redis, store: StockStore, { callsPerRound, rounds, concurrency }: ScriptSettings): Promise<Record<ScriptPath, Prepare>> {
   const commands = bindCommands(client);
-  const seed = client as unknown as { seedStock(key: string, qty: number): Promise<number> };
-  client.defineCommand('seedStock', { numberOfKeys: 1, lua: SEED_LUA });
+  const seedStock = seedStockCommand(client);
   const keysOf = (key: string) => stockKeys(PREFIX, key).holds;
   const plenty = (callsPerRound * rounds + WARM_UP) * 2;
   const times = { holdMs: HOLD_MS, retentionMs: RETENTION_MS };
@@ -165,7 +164,7 @@ async function preparePaths(client: Redis, store: StockStore, { callsPerRound, r
     inBatches(
       n,
       async () => {
-        const answer = await seed.seedStock(`${PREFIX}${key}`, 1);
+        const answer = await seedStock(`${PREFIX}${key}`, 1);
         if (!expect(answer)) throw new Error(`the article's script answered ${answer} on ${key}`);
       },
       concurrency,
@@ -189,7 +188,7 @@ async function preparePaths(client: Redis, store: StockStore, { callsPerRound, r
   };
   return {
     seed: article('seed', (answer) => answer >= 0),
-    'seed-sold-out': article('seed-empty', (answer) => answer === -2),
+    'seed-sold-out': article('seed-empty', (answer) => answer === SEED_NOT_ENOUGH),
     reserve: async (n) => async () => {
       await makeHolds(client, 'reserve', keysOf('reserve'), n, { ...times, inFlight: concurrency });
     },

@@ -5,7 +5,9 @@
  * No hold, no expiry, no idempotency: the floor the hold scripts are
  * measured against.
  */
-export const SEED_LUA = `if (redis.call('exists', KEYS[1]) == 1) then
+import type { Redis } from 'ioredis';
+
+const SEED_LUA = `if (redis.call('exists', KEYS[1]) == 1) then
     local stock = tonumber(redis.call('get', KEYS[1]));
     local num = tonumber(ARGV[1]);
     if (stock == -1) then
@@ -17,3 +19,18 @@ export const SEED_LUA = `if (redis.call('exists', KEYS[1]) == 1) then
     return -2;
 end;
 return -3;`;
+
+/** The script's refusals (its other answers are the units left, or -1: unlimited). */
+export const SEED_NOT_ENOUGH = -2;
+export const SEED_NOT_INITIALISED = -3;
+
+/**
+ * The script as an ioredis command on `redis` (defineCommand: EVALSHA, EVAL
+ * when the connection has not sent it yet or Redis answers NOSCRIPT), the
+ * way the article calls it: takes `qty` units of the figure at `key`.
+ */
+export function seedStockCommand(redis: Redis): (key: string, qty: number) => Promise<number> {
+  redis.defineCommand('seedStock', { numberOfKeys: 1, lua: SEED_LUA });
+  const commands = redis as unknown as { seedStock(key: string, qty: number): Promise<number> };
+  return (key, qty) => commands.seedStock(key, qty);
+}

@@ -15,6 +15,10 @@ async function loadFactory(contender: Contender): Promise<ServerFactory> {
       return (await import('./servers/bare')).createServer;
     case 'gate':
       return (await import('./servers/gate')).createServer;
+    case 'raw-seed':
+      return (await import('./servers/raw-seed')).createServer;
+    case 'store-route':
+      return (await import('./servers/store-route')).createServer;
     case 'checkout':
       return (await import('./servers/checkout')).createServer;
     case 'mysql-row':
@@ -78,6 +82,7 @@ async function main(): Promise<void> {
         case 'stats':
           return {
             dbTransactions: contenderServer.dbTransactions(),
+            redisCommands: contenderServer.redisCommands(),
             busy: contenderServer.busy(),
             inFlight,
             // Open sockets: a request the client sent just before hanging up

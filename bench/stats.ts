@@ -18,3 +18,6 @@ export function percentiles(values: ArrayLike<number>): Percentiles {
 }
 
 export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** `count` per 1,000 `requests`, to one decimal; 0 when there were none. */
+export const per1k = (count: number, requests: number): number => (requests > 0 ? Math.round((count / requests) * 10_000) / 10 : 0);

@@ -52,7 +52,7 @@ export async function runWaitReplicas(
       side.runs.push(await worker.run(job));
       side.waits += (await redis.waitCalls()) - before;
     };
-    await alternateRounds(Math.max(1, settings.pairedRounds), calls, [segment(sides[0]), segment(sides[1])]);
+    await alternateRounds(Math.max(1, settings.alternatingRounds), calls, [segment(sides[0]), segment(sides[1])]);
     return sides.map(sideRow);
   } finally {
     await redis.dispose();

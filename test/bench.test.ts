@@ -64,7 +64,7 @@ describe('the benchmark (--quick)', function () {
       for (const key of ['rps', 'rejected', 'errors', 'oversold', 'dbTxPer1k'] as const) {
         expect(row[key], `${row.scenario}/${row.contender} ${key}`).to.be.a('number').at.least(0);
       }
-      for (const key of ['p50', 'p99', 'p999', 'sold'] as const) {
+      for (const key of ['p50', 'p99', 'p999', 'sold', 'redisCallsPer1k'] as const) {
         const value = row[key];
         expect(value === null || (typeof value === 'number' && value >= 0), `${row.scenario}/${row.contender} ${key}`).to.equal(true);
       }
@@ -127,9 +127,14 @@ describe('the benchmark (--quick)', function () {
   it('answers the flash sales with 201s and 409s, and the gate spares the database', function () {
     const row = (contender: string, scenario: string) =>
       output.rows.find((r) => r.contender === contender && r.scenario === scenario) as Row;
-    // The quick flash sale has 100 units; every contender that sells sells some.
-    for (const contender of ['gate', 'checkout', 'mysql-row', 'mysql-buckets', 'decrby']) {
-      expect(row(contender, 'flash').sold, contender).to.be.within(1, 100);
+    // The quick flash sale has 100 units; every contender that sells sells some,
+    // and those with the stock in Redis alone sell them all within the second.
+    const { stock } = quickSettings(outDir).scenarios.flash;
+    for (const contender of ['checkout', 'mysql-row', 'mysql-buckets', 'decrby']) {
+      expect(row(contender, 'flash').sold, contender).to.be.within(1, stock);
+    }
+    for (const contender of ['gate', 'raw-seed', 'store-route']) {
+      expect(row(contender, 'flash').sold, contender).to.equal(stock);
     }
     expect(row('bare', 'flash').dbTxPer1k).to.equal(0);
     expect(row('gate', 'flash').dbTxPer1k).to.equal(0);
@@ -137,6 +142,27 @@ describe('the benchmark (--quick)', function () {
     expect(row('mysql-row', 'flash').dbTxPer1k).to.be.at.least(900);
     // The gate's data-layer twin runs the transaction for winners only.
     expect(named(output.rows, DATA_ROWS.flashCheckout).dbTxPer1k).to.be.below(named(output.rows, DATA_ROWS.flashMysqlRow).dbTxPer1k);
+  });
+
+  it("counts each HTTP contender's Redis commands: some for those that use Redis, none for the others", function () {
+    for (const row of output.rows.filter((r) => (SCENARIOS as readonly string[]).includes(r.scenario))) {
+      const what = `${row.scenario}/${row.contender}`;
+      if (['gate', 'raw-seed', 'store-route', 'checkout', 'decrby'].includes(row.contender)) {
+        expect(row.redisCallsPer1k, what).to.be.a('number').above(0);
+      } else {
+        expect(row.redisCallsPer1k, what).to.equal(0);
+      }
+    }
+    // raw-seed sends the article's script once per request, whatever it answers: the counter is the contender's alone.
+    for (const scenario of SCENARIOS) expect(named(output.rows, [scenario, 'raw-seed']).redisCallsPer1k, scenario).to.equal(1000);
+    for (const row of Object.values(DATA_ROWS).map((name) => named(output.rows, name))) expect(row.redisCallsPer1k, row.contender).to.equal(null);
+    expect(output.ratios.flashRedisCallsPer1k).to.equal(named(output.rows, ['flash', 'gate']).redisCallsPer1k);
+  });
+
+  it('compares the gate with the article\'s script and the store without the middleware', function () {
+    for (const key of ['gateOverRawSeed', 'steadyGateOverRawSeed', 'storeRouteOverRawSeed', 'gateOverBare']) {
+      expect(output.ratios[key], key).to.be.a('number').above(0);
+    }
   });
 
   it('the script scenario: every path measured against the article\'s script, the bytes per hold, settled record and idempotency record, holds due together reaped', function () {
@@ -150,8 +176,8 @@ describe('the benchmark (--quick)', function () {
   });
 
   it('writes the Markdown table and the SVG chart', function () {
-    expect(markdown).to.match(/^\| scenario \| contender \| req\/s \|/m);
-    expect(markdown).to.include('gateOverBare');
+    expect(markdown).to.match(/^\| scenario \| contender \| req\/s \|.* \| db tx\/1k \| redis cmd\/1k \|$/m);
+    for (const key of ['gateOverBare', 'gateOverRawSeed', 'steadyGateOverRawSeed', 'flashRedisCallsPer1k']) expect(markdown).to.include(`\`${key}\``);
     expect(svg.startsWith('<svg')).to.equal(true);
     expect(svg.trimEnd().endsWith('</svg>')).to.equal(true);
     expect(svg).to.include('<rect');

@@ -15,6 +15,7 @@ export const createServer: ServerFactory = async () => {
   return {
     handler: app,
     dbTransactions: () => 0,
+    redisCommands: () => 0,
     busy: () => 0,
     prepare: async () => {},
     audit: async () => ({ sold: null, oversold: 0, notes: [] }),

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { createApp } from '../../example/app';
 import { createDatabase } from '../../example/db/database';
 import { deleteKeys } from './common';
+import { countCommands } from './count-commands';
 import { BenchDb } from './sql';
 import type { Item, ServerFactory } from './types';
 
@@ -18,11 +19,13 @@ export const createServer: ServerFactory = async (config) => {
   const bench = new BenchDb(config.mysqlUrl, config.poolMax, db);
   await bench.open();
   const redis = new Redis(config.redisUrl);
+  const redisCommands = countCommands(redis);
   const { app, store, stats, adminToken } = createApp({ db, redis, prefix: config.prefix });
 
   return {
     handler: app,
     dbTransactions: () => stats.dbTransactions,
+    redisCommands,
     busy: () => bench.busy(),
     async prepare(items: Item[]) {
       const server = app.listen(0, '127.0.0.1');

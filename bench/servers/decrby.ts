@@ -6,14 +6,16 @@
  */
 import { Redis } from 'ioredis';
 import { deleteKeys } from './common';
-import { BenchDb, type SaleOutcome } from './sql';
-import { orderApp } from './sql-checkout';
+import { countCommands } from './count-commands';
+import { orderApp, type SaleOutcome } from './order-route';
+import { BenchDb } from './sql';
 import type { Item, ServerFactory } from './types';
 
 export const createServer: ServerFactory = async (config) => {
   const db = new BenchDb(config.mysqlUrl, config.poolMax);
   await db.open();
   const redis = new Redis(config.redisUrl);
+  const redisCommands = countCommands(redis);
   const keyOf = (sku: string) => `${config.prefix}${sku}`;
   // Buyers answered 409 although the figure, once their units were put
   // back, still held enough: turned away by another buyer's transient negative.
@@ -40,6 +42,7 @@ export const createServer: ServerFactory = async (config) => {
   return {
     handler: orderApp(order),
     dbTransactions: () => db.transactions,
+    redisCommands,
     busy: () => db.busy(),
     async prepare(items: Item[]) {
       await db.createProducts(items);

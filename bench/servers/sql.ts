@@ -14,6 +14,7 @@
 import { DataTypes, Op, QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
 import { chargePayment, takeStock } from '../../example/checkout';
 import { createDatabase, prepareDatabase, type Database } from '../../example/db/database';
+import type { SaleOutcome } from './order-route';
 import type { Item } from './types';
 
 /** Rows per sku in the mysql-buckets design. */
@@ -24,8 +25,6 @@ interface BucketRow extends Model {
   bucket: number;
   stock: number;
 }
-
-export type SaleOutcome = 'sold' | 'sold-out';
 
 const isSoldOut = (error: unknown): boolean => (error as { status?: number }).status === 409;
 

@@ -32,6 +32,8 @@ export interface ContenderServer {
   handler: RequestListener;
   /** Database transactions this server has run (its own counter). */
   dbTransactions(): number;
+  /** Commands this server has sent Redis (its own counter; a script's call is one). */
+  redisCommands(): number;
   /** Database connections in use or awaited: work still going on after the load stopped. */
   busy(): number;
   /** Creates the items (database rows, Redis figures) before a run. */
