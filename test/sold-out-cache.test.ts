@@ -62,6 +62,18 @@ describe('sold-out answers from memory: the cache itself', () => {
     expect(c.refusal('a', 1)).to.equal(undefined);
   });
 
+  it("a grant lowers the remembered figure to what Redis left, never raises it, and teaches nothing of an item it does not remember", () => {
+    const c = cache();
+    c.learn('a', 3, c.mark());
+    c.granted('a', 1);
+    expect(c.refusal('a', 2)).to.equal(1);
+    c.granted('a', 2);
+    c.granted('a', -1);
+    expect(c.refusal('a', 2)).to.equal(1);
+    c.granted('b', 0);
+    expect(c.refusal('b', 1)).to.equal(undefined);
+  });
+
   it('a fresh refusal renews the time; forget drops the item at once; 0 ms remembers nothing', () => {
     const c = cache();
     c.learn('a', 1, c.mark());
@@ -113,13 +125,18 @@ describe('sold-out answers from memory: the store', function () {
     expect(log.of('sold-out').map((e) => e.cached)).to.deep.equal([false, ...Array<boolean>(20).fill(true)]);
   });
 
-  it('a request for no more than the remembered figure still reaches Redis, and is granted', async () => {
+  it('a request for no more than the remembered figure still reaches Redis, and is granted; the next refusal from memory says what is left', async () => {
     const { store, calls } = make({ soldOutCacheMs: 250 });
-    await store.setStock('tee', 2);
-    await store.reserve('tee', 3);
+    await store.setStock('tee', 3);
+    await store.reserve('tee', 4);
     const before = calls.sent;
     held(await store.reserve('tee', 2));
     expect(calls.sent).to.be.above(before);
+    const after = calls.sent;
+    expect(await store.reserve('tee', 2)).to.deep.equal({ status: 'insufficient', available: 1 });
+    await store.reserveCart([{ key: 'tee', qty: 1 }]);
+    expect(await store.reserve('tee', 2)).to.deep.equal({ status: 'insufficient', available: 0 });
+    expect(calls.sent).to.equal(after + 1);
     expect(await store.getStock('tee')).to.equal(0);
   });
 

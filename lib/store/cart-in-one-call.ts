@@ -105,6 +105,7 @@ async function toCartResult(
     const [code, , expiresAt, replayed] = list.slice(i * 4, i * 4 + 4) as [number, number, number, number];
     const holdId = holdIds[i] as string;
     if (replayed !== 1) {
+      ctx.soldOut.granted(key, code);
       fresh = true;
       emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
     }

@@ -162,6 +162,8 @@ function toResult(ctx: StoreContext, { key, qty, holdId, mark }: Call, reply: Re
   const emit = replayed === 1 ? undefined : ctx.config.emit;
   if (replayed !== 1) reportExpired(ctx, key, expired);
   if (code >= 0) {
+    // A replayed answer's figure is its first answer's, maybe long gone.
+    if (replayed !== 1) ctx.soldOut.granted(key, code);
     emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
     return { status: 'reserved', remaining: code, holdId, expiresAt };
   }

@@ -71,6 +71,16 @@ export class SoldOutCache {
     this.items.set(key, { available, until: this.now() + this.ms });
   }
 
+  /**
+   * Redis granted a reservation of `key` and left `remaining` units (-1
+   * unlimited): a remembered figure goes down with it, so that the next
+   * refusal from memory says what this store last knew.
+   */
+  granted(key: string, remaining: number): void {
+    const remembered = this.items.get(key);
+    if (remembered !== undefined && remaining >= 0) remembered.available = Math.min(remembered.available, remaining);
+  }
+
   /** Units of `key` may have come back: ask Redis next time. */
   forget(key: string): void {
     this.forgets++;
