@@ -35,7 +35,8 @@
  * - sold-out answers from memory (`soldOutCacheMs`): every call goes to one
  *   of two stores on the same prefix and client, standing for two processes,
  *   each with its own memory. A store learns an item's `available` from
- *   each 'insufficient' Redis gives it, and forgets it on its own give-backs
+ *   each 'insufficient' Redis gives it, takes the figure a grant through it
+ *   leaves (forgetting it at an unlimited one), and forgets it on its own give-backs
  *   and writes (a release that changed state, a resolve that released,
  *   addStock, setStock, setLimit, a reconcile that fixed); never on the
  *   other store's. It may answer a reservation without its own hold id
@@ -461,13 +462,17 @@ function applyCall(st: ModelState, call: Call, actual: Outcome | undefined, w: W
       const x = within(got?.expiresAt, w.t0 + ms, w.t1 + ms);
       const id = holdId ?? '(a new hold id)';
       let answer: ModelHold['answer'];
+      // A grant sets the store's remembered figure to what Redis left (an unlimited figure: forgotten).
+      const taught = st.memory[call.via][call.key];
       if (it.figure === -1) {
         answer = { status: 'unlimited' };
         bump(st, 'unlimited hold');
+        if (taught) forget(st, call.via, call.key, 'an unlimited grant');
       } else {
         it.figure -= call.qty;
         answer = { status: 'reserved', remaining: it.figure };
         bump(st, 'reserved');
+        if (taught) taught.available = it.figure;
       }
       const counted = limit > 0 ? who : null;
       if (counted !== null) {

@@ -57,21 +57,43 @@ describe('sold-out answers from memory: the cache itself', () => {
     const c = cache();
     c.learn('a', 0, c.mark());
     now += 99;
+    expect(c.refusal('a', 1), 'the probe of its second half (below)').to.equal(undefined);
     expect(c.refusal('a', 1)).to.equal(0);
     now += 1;
     expect(c.refusal('a', 1)).to.equal(undefined);
   });
 
-  it("a grant lowers the remembered figure to what Redis left, never raises it, and teaches nothing of an item it does not remember", () => {
+  it('a grant sets the remembered figure to what Redis left (an unlimited one forgets it), and teaches nothing of an item it does not remember', () => {
     const c = cache();
     c.learn('a', 3, c.mark());
     c.granted('a', 1);
     expect(c.refusal('a', 2)).to.equal(1);
     c.granted('a', 2);
+    expect(c.refusal('a', 3)).to.equal(2);
     c.granted('a', -1);
-    expect(c.refusal('a', 2)).to.equal(1);
+    expect(c.refusal('a', 3)).to.equal(undefined);
     c.granted('b', 0);
     expect(c.refusal('b', 1)).to.equal(undefined);
+  });
+
+  it('in the second half of its life one request goes on to Redis to renew it, the others are still refused, until it runs out', () => {
+    const c = cache();
+    c.learn('a', 0, c.mark());
+    now += 49;
+    expect(c.refusal('a', 1)).to.equal(0);
+    now += 1;
+    expect(c.refusal('a', 1), 'the probe').to.equal(undefined);
+    expect(c.refusal('a', 1)).to.equal(0);
+    now += 49;
+    expect(c.refusal('a', 1)).to.equal(0);
+    // The probe's refusal renews it: another 100 ms.
+    c.learn('a', 0, c.mark());
+    now += 99;
+    expect(c.refusal('a', 1), 'the next probe').to.equal(undefined);
+    expect(c.refusal('a', 1)).to.equal(0);
+    now += 1;
+    expect(c.refusal('a', 1), 'run out: no answer from memory').to.equal(undefined);
+    expect(c.refusal('a', 1)).to.equal(undefined);
   });
 
   it('a fresh refusal renews the time; forget drops the item at once; 0 ms remembers nothing', () => {
@@ -79,7 +101,7 @@ describe('sold-out answers from memory: the cache itself', () => {
     c.learn('a', 1, c.mark());
     now += 80;
     c.learn('a', 0, c.mark());
-    now += 80;
+    now += 40;
     expect(c.refusal('a', 1)).to.equal(0);
     c.forget('a');
     expect(c.refusal('a', 1)).to.equal(undefined);
