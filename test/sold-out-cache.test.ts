@@ -28,6 +28,23 @@ function countCommands(redis: AnyRedis): { readonly sent: number } {
   return counter;
 }
 
+/**
+ * Runs `body` with Date.now held still (the store's memory reads it at each
+ * call), so that what it learns stays fresh and is not yet due for renewal
+ * (see ./lib/store/sold-out-cache.ts) however slow the machine: the memory's
+ * answers can then be counted exactly. Timers run on; only the wall clock stops.
+ */
+async function withClockHeld<T>(body: () => Promise<T>): Promise<T> {
+  const real = Date.now;
+  const held = real();
+  Date.now = () => held;
+  try {
+    return await body();
+  } finally {
+    Date.now = real;
+  }
+}
+
 /** A store on a client of its own, whose commands are counted. */
 function make(options: Partial<StockStoreOptions> = {}) {
   const redis = shared.client();
@@ -57,7 +74,7 @@ describe('sold-out answers from memory: the cache itself', () => {
     const c = cache();
     c.learn('a', 0, c.mark());
     now += 99;
-    expect(c.refusal('a', 1), 'the probe of its second half (below)').to.equal(undefined);
+    expect(c.refusal('a', 1), 'the probe that renews it (below)').to.equal(undefined);
     expect(c.refusal('a', 1)).to.equal(0);
     now += 1;
     expect(c.refusal('a', 1)).to.equal(undefined);
@@ -76,15 +93,15 @@ describe('sold-out answers from memory: the cache itself', () => {
     expect(c.refusal('b', 1)).to.equal(undefined);
   });
 
-  it('in the second half of its life one request goes on to Redis to renew it, the others are still refused, until it runs out', () => {
+  it('after the first quarter of its life one request goes on to Redis to renew it, the others are still refused, until it runs out', () => {
     const c = cache();
     c.learn('a', 0, c.mark());
-    now += 49;
+    now += 24;
     expect(c.refusal('a', 1)).to.equal(0);
     now += 1;
     expect(c.refusal('a', 1), 'the probe').to.equal(undefined);
     expect(c.refusal('a', 1)).to.equal(0);
-    now += 49;
+    now += 74;
     expect(c.refusal('a', 1)).to.equal(0);
     // The probe's refusal renews it: another 100 ms.
     c.learn('a', 0, c.mark());
@@ -101,7 +118,7 @@ describe('sold-out answers from memory: the cache itself', () => {
     c.learn('a', 1, c.mark());
     now += 80;
     c.learn('a', 0, c.mark());
-    now += 40;
+    now += 20;
     expect(c.refusal('a', 1)).to.equal(0);
     c.forget('a');
     expect(c.refusal('a', 1)).to.equal(undefined);
@@ -137,30 +154,32 @@ describe('sold-out answers from memory: the cache itself', () => {
 describe('sold-out answers from memory: the store', function () {
   this.timeout(20_000);
 
-  it('after Redis refuses, a request for more is refused from memory with the same answer, no Redis call, and an event that says so', async () => {
-    const { store, log, calls } = make({ soldOutCacheMs: 250 });
-    await store.setStock('tee', 2);
-    expect(await store.reserve('tee', 3)).to.deep.equal({ status: 'insufficient', available: 2 });
-    const before = calls.sent;
-    for (let i = 0; i < 20; i++) expect(await store.reserve('tee', 3)).to.deep.equal({ status: 'insufficient', available: 2 });
-    expect(calls.sent).to.equal(before);
-    expect(log.of('sold-out').map((e) => e.cached)).to.deep.equal([false, ...Array<boolean>(20).fill(true)]);
-  });
+  it('after Redis refuses, a request for more is refused from memory with the same answer, no Redis call, and an event that says so', () =>
+    withClockHeld(async () => {
+      const { store, log, calls } = make({ soldOutCacheMs: 250 });
+      await store.setStock('tee', 2);
+      expect(await store.reserve('tee', 3)).to.deep.equal({ status: 'insufficient', available: 2 });
+      const before = calls.sent;
+      for (let i = 0; i < 20; i++) expect(await store.reserve('tee', 3)).to.deep.equal({ status: 'insufficient', available: 2 });
+      expect(calls.sent).to.equal(before);
+      expect(log.of('sold-out').map((e) => e.cached)).to.deep.equal([false, ...Array<boolean>(20).fill(true)]);
+    }));
 
-  it('a request for no more than the remembered figure still reaches Redis, and is granted; the next refusal from memory says what is left', async () => {
-    const { store, calls } = make({ soldOutCacheMs: 250 });
-    await store.setStock('tee', 3);
-    await store.reserve('tee', 4);
-    const before = calls.sent;
-    held(await store.reserve('tee', 2));
-    expect(calls.sent).to.be.above(before);
-    const after = calls.sent;
-    expect(await store.reserve('tee', 2)).to.deep.equal({ status: 'insufficient', available: 1 });
-    await store.reserveCart([{ key: 'tee', qty: 1 }]);
-    expect(await store.reserve('tee', 2)).to.deep.equal({ status: 'insufficient', available: 0 });
-    expect(calls.sent).to.equal(after + 1);
-    expect(await store.getStock('tee')).to.equal(0);
-  });
+  it('a request for no more than the remembered figure still reaches Redis, and is granted; the next refusal from memory says what is left', () =>
+    withClockHeld(async () => {
+      const { store, calls } = make({ soldOutCacheMs: 250 });
+      await store.setStock('tee', 3);
+      await store.reserve('tee', 4);
+      const before = calls.sent;
+      held(await store.reserve('tee', 2));
+      expect(calls.sent).to.be.above(before);
+      const after = calls.sent;
+      expect(await store.reserve('tee', 2)).to.deep.equal({ status: 'insufficient', available: 1 });
+      await store.reserveCart([{ key: 'tee', qty: 1 }]);
+      expect(await store.reserve('tee', 2)).to.deep.equal({ status: 'insufficient', available: 0 });
+      expect(calls.sent).to.equal(after + 1);
+      expect(await store.getStock('tee')).to.equal(0);
+    }));
 
   it('never answers after its time: a unit given back elsewhere is sold once the time is out', async () => {
     const { store, prefix } = make({ soldOutCacheMs: 100 });
@@ -241,34 +260,35 @@ describe('sold-out answers from memory: the store', function () {
     }
   });
 
-  it('carts use it per line: a line remembered short refuses the cart from memory; a bad limit is still a 400', async () => {
-    const { store, log, calls } = make({ soldOutCacheMs: 250 });
-    await store.setStock('a', 5);
-    await store.setStock('b', 1);
-    const refused = await store.reserveCart([
-      { key: 'a', qty: 1 },
-      { key: 'b', qty: 2 },
-    ]);
-    expect(refused).to.deep.equal({ status: 'insufficient', short: [{ key: 'b', requested: 2, available: 1 }] });
-    const before = calls.sent;
-    expect(await store.reserveCart([{ key: 'b', qty: 2 }])).to.deep.equal({ status: 'insufficient', short: [{ key: 'b', requested: 2, available: 1 }] });
-    expect((await store.reserve('b', 3)).status).to.equal('insufficient');
-    expect(calls.sent).to.equal(before);
-    expect(log.of('sold-out').map((e) => [e.key, e.cached])).to.deep.equal([
-      ['b', false],
-      ['b', true],
-      ['b', true],
-    ]);
-    const bad = await store.reserveCart([{ key: 'b', qty: 2 }], undefined, { customer: 'ann', limit: -1 }).catch((e: unknown) => e);
-    expect(bad).to.have.property('status', 400);
-    // A cart that fits what is remembered goes to Redis, and is granted.
-    const granted = await store.reserveCart([
-      { key: 'a', qty: 5 },
-      { key: 'b', qty: 1 },
-    ]);
-    expect(granted.status).to.equal('reserved');
-    expect(await store.getStock('a')).to.equal(0);
-  });
+  it('carts use it per line: a line remembered short refuses the cart from memory; a bad limit is still a 400', () =>
+    withClockHeld(async () => {
+      const { store, log, calls } = make({ soldOutCacheMs: 250 });
+      await store.setStock('a', 5);
+      await store.setStock('b', 1);
+      const refused = await store.reserveCart([
+        { key: 'a', qty: 1 },
+        { key: 'b', qty: 2 },
+      ]);
+      expect(refused).to.deep.equal({ status: 'insufficient', short: [{ key: 'b', requested: 2, available: 1 }] });
+      const before = calls.sent;
+      expect(await store.reserveCart([{ key: 'b', qty: 2 }])).to.deep.equal({ status: 'insufficient', short: [{ key: 'b', requested: 2, available: 1 }] });
+      expect((await store.reserve('b', 3)).status).to.equal('insufficient');
+      expect(calls.sent).to.equal(before);
+      expect(log.of('sold-out').map((e) => [e.key, e.cached])).to.deep.equal([
+        ['b', false],
+        ['b', true],
+        ['b', true],
+      ]);
+      const bad = await store.reserveCart([{ key: 'b', qty: 2 }], undefined, { customer: 'ann', limit: -1 }).catch((e: unknown) => e);
+      expect(bad).to.have.property('status', 400);
+      // A cart that fits what is remembered goes to Redis, and is granted.
+      const granted = await store.reserveCart([
+        { key: 'a', qty: 5 },
+        { key: 'b', qty: 1 },
+      ]);
+      expect(granted.status).to.equal('reserved');
+      expect(await store.getStock('a')).to.equal(0);
+    }));
 
   it('soldOutCacheMs 0: every request reaches Redis', async () => {
     const { store, calls } = make({ soldOutCacheMs: 0 });
@@ -287,17 +307,18 @@ describe('sold-out answers from memory: the store', function () {
     }
   });
 
-  it('through the middleware: the remembered 409 has the same JSON body as the one from Redis', async () => {
-    const { store, calls } = make();
-    await store.setStock('tee', 1);
-    const app = express();
-    app.post('/orders', express.json(), reserveStock({ store, key: (req) => req.body.sku, qty: (req) => req.body.qty }), (_req, res) => {
-      res.status(201).json({ ok: true });
-    });
-    const fromRedis = await request(app).post('/orders').send({ sku: 'tee', qty: 2 }).expect(409);
-    const before = calls.sent;
-    const fromMemory = await request(app).post('/orders').send({ sku: 'tee', qty: 2 }).expect(409);
-    expect(calls.sent).to.equal(before);
-    expect(fromMemory.body).to.deep.equal(fromRedis.body);
-  });
+  it('through the middleware: the remembered 409 has the same JSON body as the one from Redis', () =>
+    withClockHeld(async () => {
+      const { store, calls } = make();
+      await store.setStock('tee', 1);
+      const app = express();
+      app.post('/orders', express.json(), reserveStock({ store, key: (req) => req.body.sku, qty: (req) => req.body.qty }), (_req, res) => {
+        res.status(201).json({ ok: true });
+      });
+      const fromRedis = await request(app).post('/orders').send({ sku: 'tee', qty: 2 }).expect(409);
+      const before = calls.sent;
+      const fromMemory = await request(app).post('/orders').send({ sku: 'tee', qty: 2 }).expect(409);
+      expect(calls.sent).to.equal(before);
+      expect(fromMemory.body).to.deep.equal(fromRedis.body);
+    }));
 });

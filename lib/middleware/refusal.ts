@@ -26,7 +26,11 @@ export const answerAsJson: RefusalHandler = (error, _req, res, next) => {
   }
   if (error.headers) res.set(error.headers);
   const body = errorBody(error);
-  res.status(body.error.status).json(body);
+  // Written as it is, not through res.json: Express would hash every body for
+  // an ETag, on each of a flash sale's sold-out answers, and an error has no use for one.
+  res.status(body.error.status);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
 };
 
 /**

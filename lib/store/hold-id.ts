@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { badInput } from '../errors';
 import { assertKey } from '../validation/input';
 
@@ -13,9 +13,28 @@ const NONCE = /^[A-Za-z0-9_-]{22}$/;
 export function makeHoldId(key: string, seed?: string): string {
   const nonce =
     seed === undefined
-      ? randomBytes(16)
+      ? randomNonce()
       : createHash('sha256').update(key).update('\n').update(seed).digest().subarray(0, 16);
   return holdIdOf(key, nonce.toString('base64url'));
+}
+
+/**
+ * 16 random bytes from a pool filled 4 KiB at a time: one call into the
+ * CSPRNG per 256 holds instead of one per hold, which the profile of a
+ * reservation put at a twentieth of its CPU (crypto.randomUUID does the
+ * same). The bytes are read (into the nonce's text) before the pool is
+ * filled again.
+ */
+const randomPool = Buffer.alloc(4096);
+let poolUsed = randomPool.length;
+
+function randomNonce(): Buffer {
+  if (poolUsed === randomPool.length) {
+    randomFillSync(randomPool);
+    poolUsed = 0;
+  }
+  poolUsed += 16;
+  return randomPool.subarray(poolUsed - 16, poolUsed);
 }
 
 /** The id of the hold stored under `nonce` in `key`'s holds. */

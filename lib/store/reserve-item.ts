@@ -41,6 +41,13 @@ export async function reserveItem(
 ): Promise<ReserveResult> {
   assertKey(key);
   assertQuantity(qty);
+  const holdMs = holdMsOf(ctx.config, options?.holdSeconds);
+  const limit = limitOf(options);
+  // A request with its own hold id may be the retry of one Redis granted: only Redis can replay that.
+  if (options?.holdId === undefined) {
+    const available = ctx.soldOut.refusal(key, qty);
+    if (available !== undefined) return soldOut(ctx, key, qty, available, true);
+  }
   const holdId = options?.holdId ?? makeHoldId(key);
   const nonce = options?.holdId === undefined ? nonceOf(holdId) : ownNonce(holdId, key);
   const call: Call = {
@@ -49,15 +56,10 @@ export async function reserveItem(
     holdId,
     nonce,
     qty,
-    holdMs: holdMsOf(ctx.config, options?.holdSeconds),
-    ...limitOf(options),
+    holdMs,
+    ...limit,
     mark: ctx.soldOut.mark(),
   };
-  // A request with its own hold id may be the retry of one Redis granted: only Redis can replay that.
-  if (options?.holdId === undefined) {
-    const available = ctx.soldOut.refusal(key, qty);
-    if (available !== undefined) return soldOut(ctx, key, qty, available, true);
-  }
   let reply: ReserveReply;
   try {
     reply = await reserveHold(ctx, call);

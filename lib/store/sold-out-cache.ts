@@ -14,11 +14,13 @@
  * it gives units back or writes the figure itself; other processes'
  * give-backs are seen when the time runs out.
  *
- * A hot item's entry is renewed before it runs out: in the second half of
- * its life one request (the probe) goes on to Redis while the others are
+ * A hot item's entry is renewed before it runs out: after the first quarter
+ * of its life one request (the probe) goes on to Redis while the others are
  * still refused from memory, and the probe's refusal starts a new entry.
  * Without it every request that arrives while the first one after expiry
- * waits for Redis would go to Redis too: under load, a large share.
+ * waits for Redis would go to Redis too: under load, a large share. The
+ * other three quarters leave the probe's answer time to come back, however
+ * busy the process.
  */
 
 /** The most items remembered at once: an attacker asking for more than there is of every sku cannot grow it past this. */
@@ -45,10 +47,10 @@ export class SoldOutCache {
    */
   private forgets = 0;
 
-  /** `ms` 0 remembers nothing. `now` is the clock (tests). */
+  /** `ms` 0 remembers nothing. `now` is the clock: Date.now, looked up at each call (tests may hold it). */
   constructor(
     private readonly ms: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /**
@@ -87,7 +89,7 @@ export class SoldOutCache {
     this.items.delete(key);
     if (this.items.size >= SOLD_OUT_CACHE_ITEMS) this.items.delete(this.items.keys().next().value as string);
     const now = this.now();
-    this.items.set(key, { available, until: now + this.ms, renewAt: now + this.ms / 2, probing: false });
+    this.items.set(key, { available, until: now + this.ms, renewAt: now + this.ms / 4, probing: false });
   }
 
   /**
