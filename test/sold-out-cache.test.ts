@@ -181,6 +181,17 @@ describe('sold-out answers from memory: the store', function () {
       expect(await store.getStock('tee')).to.equal(0);
     }));
 
+  it('a grant of unlimited stock (set so elsewhere) forgets the remembered figure: the next request for more reaches Redis', () =>
+    withClockHeld(async () => {
+      const { store, prefix } = make({ soldOutCacheMs: 250 });
+      const elsewhere = createStockStore({ redis: shared.redis, prefix });
+      await store.setStock('tee', 2);
+      expect((await store.reserve('tee', 3)).status).to.equal('insufficient');
+      await elsewhere.setStock('tee', -1);
+      expect((await store.reserve('tee', 1)).status).to.equal('unlimited');
+      expect((await store.reserve('tee', 3)).status).to.equal('unlimited');
+    }));
+
   it('never answers after its time: a unit given back elsewhere is sold once the time is out', async () => {
     const { store, prefix } = make({ soldOutCacheMs: 100 });
     const elsewhere = createStockStore({ redis: shared.redis, prefix });

@@ -163,9 +163,10 @@ function toResult(ctx: StoreContext, { key, qty, holdId, mark }: Call, reply: Re
   // A replayed answer (a resent command) reserved nothing: nothing to report.
   const emit = replayed === 1 ? undefined : ctx.config.emit;
   if (replayed !== 1) reportExpired(ctx, key, expired);
+  // A grant (units left, or -1: unlimited) is what sold-out memory takes; a
+  // replayed answer's figure is its first answer's, maybe long gone.
+  if ((code >= 0 || code === ReplyCode.UNLIMITED) && replayed !== 1) ctx.soldOut.granted(key, code);
   if (code >= 0) {
-    // A replayed answer's figure is its first answer's, maybe long gone.
-    if (replayed !== 1) ctx.soldOut.granted(key, code);
     emit?.({ type: 'reserved', key, qty, remaining: code, holdId });
     return { status: 'reserved', remaining: code, holdId, expiresAt };
   }
