@@ -6,11 +6,11 @@
  * per call is the benchmark's to measure, never a test's.)
  */
 import { expect } from 'chai';
-import type { Command } from 'ioredis';
 import { createStockStore, customerDigest, stockKeys, type StockStoreOptions } from '../lib';
 import { customerCounts } from './helpers/customer-counts';
 import { held } from './helpers/holds';
 import { useSharedRedis } from './helpers/redis';
+import { watchSentCommands } from './helpers/sent-commands';
 
 const shared = useSharedRedis('limits-cost');
 
@@ -73,11 +73,7 @@ describe('per-customer limits: what they cost Redis, how long the counts live', 
     held(await store.reserve('tee', 1)); // the script is loaded by now
     // Every command the store's client sends, by name.
     const sent: string[] = [];
-    const send = client.sendCommand.bind(client) as (command: Command, ...rest: unknown[]) => unknown;
-    client.sendCommand = ((command: Command, ...rest: unknown[]) => {
-      sent.push(command.name);
-      return send(command, ...rest);
-    }) as typeof client.sendCommand;
+    watchSentCommands(client, (command) => sent.push(command.name));
     const counted = async (call: () => Promise<unknown>) => {
       sent.length = 0;
       await call();

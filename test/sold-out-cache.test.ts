@@ -13,6 +13,7 @@ import { express } from './helpers/app';
 import { EventLog } from './helpers/events';
 import { held, sleepPast } from './helpers/holds';
 import { useSharedRedis, type AnyRedis } from './helpers/redis';
+import { watchSentCommands } from './helpers/sent-commands';
 import { sleep } from './helpers/wait';
 
 const shared = useSharedRedis('soldout');
@@ -20,11 +21,7 @@ const shared = useSharedRedis('soldout');
 /** Counts the commands `redis` sends from now on. */
 function countCommands(redis: AnyRedis): { readonly sent: number } {
   const counter = { sent: 0 };
-  const send = redis.sendCommand.bind(redis) as (...args: unknown[]) => unknown;
-  (redis as unknown as { sendCommand: (...args: unknown[]) => unknown }).sendCommand = (...args: unknown[]) => {
-    counter.sent++;
-    return send(...args);
-  };
+  watchSentCommands(redis, () => counter.sent++);
   return counter;
 }
 
