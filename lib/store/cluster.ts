@@ -2,7 +2,8 @@ import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from '../types';
 
-function isCluster(redis: RedisClient): redis is Cluster {
+/** Whether the client is a Redis Cluster (ioredis `Cluster`). */
+export function isCluster(redis: RedisClient): redis is Cluster {
   return redis.isCluster;
 }
 

@@ -2,6 +2,7 @@ import createError from 'http-errors';
 import { isHttpError, unavailable } from '../errors';
 import type { RedisClient } from '../types';
 import { DeadlineQueue } from '../util/deadline-queue';
+import { CoalescedWrites } from './coalesced-writes';
 
 /** The code of a 503 for a command that was never sent: safe to retry. */
 export const NOT_SENT = 'ERR_RESERVE_STOCK_NOT_CONNECTED';
@@ -14,16 +15,19 @@ const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 /**
  * Sends one command with a deadline, whatever the client's retry settings,
  * and turns every Redis failure into a 503. A command that answers after its
- * deadline hands its value to `onLate`: it may still have run.
+ * deadline hands its value to `onLate`: it may still have run. The commands
+ * sent in one turn of the event loop share one socket write.
  */
 export class RedisCaller {
   private readonly deadlines: DeadlineQueue;
+  private readonly writes: CoalescedWrites;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly timeoutMs: number,
   ) {
     this.deadlines = new DeadlineQueue(timeoutMs);
+    this.writes = new CoalescedWrites(redis);
   }
 
   run<T>(send: () => Promise<T>, onLate?: (value: T) => void): Promise<T> {
@@ -33,6 +37,7 @@ export class RedisCaller {
     return new Promise<T>((resolve, reject) => {
       const settle = this.deadlines.add(() => reject(unavailable(`Redis did not answer within ${this.timeoutMs} ms`)));
       let sent: Promise<T>;
+      this.writes.hold();
       try {
         sent = send();
       } catch (error) {
