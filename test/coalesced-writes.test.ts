@@ -1,7 +1,7 @@
 /**
- * The commands a store sends in one turn of the event loop leave in one
- * socket write (lib/store/coalesced-writes.ts), and each still gets its own
- * answer: counted at the client's sockets, where Node hands data to the
+ * The commands a store sends in one turn of the event loop share a socket
+ * write, the turn's first going at once (lib/store/coalesced-writes.ts), and
+ * each still gets its own answer: counted at the client's sockets, where Node hands data to the
  * kernel (`_write` for one chunk, `_writev` for several).
  */
 import { expect } from 'chai';
@@ -28,7 +28,7 @@ function countSocketWrites(redis: AnyRedis): () => number {
   return () => writes;
 }
 
-describe('coalesced writes: the commands of one turn share one socket write', () => {
+describe('coalesced writes: the commands of one turn share a socket write', () => {
   it('100 reservations sent in one turn go out in two writes (the first at once), and each is answered as its own', async () => {
     const redis = shared.client(); // its own client: nothing else writes on it
     const store = createStockStore({ redis, prefix: shared.prefix() });
