@@ -29,7 +29,7 @@ export const MAX_TTL_SECONDS = 10 * 365 * 86_400;
 export const MAX_HOLD_SECONDS = 365 * 86_400;
 /**
  * The default `soldOutCacheMs`. In the flash-sale benchmark a process answers
- * about 2,500 requests a second, and with 100 ms (its entry renewed after
+ * a few thousand requests a second, and with 100 ms (its entry renewed after
  * 25 ms by one request) the sold-out item's requests hardly reach Redis;
  * longer saves almost nothing more and only lengthens the time a unit given
  * back in another process goes unseen.

@@ -15,8 +15,9 @@ const DISCONNECTED = new Set(['reconnecting', 'close', 'end']);
 /**
  * Sends one command with a deadline, whatever the client's retry settings,
  * and turns every Redis failure into a 503. A command that answers after its
- * deadline hands its value to `onLate`: it may still have run. The commands
- * sent in one turn of the event loop share one socket write.
+ * deadline hands its value to `onLate`: it may still have run. Of the
+ * commands sent in one turn of the event loop, all but the first share one
+ * socket write (./coalesced-writes).
  */
 export class RedisCaller {
   private readonly deadlines: DeadlineQueue;
